@@ -1,0 +1,49 @@
+package bot
+
+// Message is one incoming merchant message, as a channel hands it to the Engine.
+type Message struct {
+	// ConversationID identifies the conversation ("tg:12345", "http:abc").
+	ConversationID string
+	// Channel names where it came from ("telegram", "http", "cli", "eval").
+	Channel string
+	// Text is what the merchant typed (or a button's option text). It may hold
+	// raw card data: the Engine redacts it before anything else sees it.
+	Text string
+	// ImageText is text read from a screenshot by OCR, if any.
+	ImageText string
+}
+
+// Source is one knowledge passage an answer is built on.
+type Source struct {
+	ID    string  `json:"id"`
+	Title string  `json:"title"`
+	Score float64 `json:"score"`
+}
+
+// Reply is the Engine's answer to one Message. Its JSON form is the contract of
+// `posbot ask --json` and POST /v1/messages.
+type Reply struct {
+	// Answer is the full reply text shown to the merchant.
+	Answer string `json:"answer"`
+	// Code is the normalised response code found in the conversation, "" if none.
+	Code string `json:"code"`
+	// CodeMeaning is the code's standard meaning in one line, "" if no code.
+	CodeMeaning string `json:"code_meaning"`
+	// Target is the escalation target: "bank", "provider" or "none".
+	Target string `json:"target"`
+	// Clarify is true when the reply mainly asks for missing facts.
+	Clarify bool `json:"clarify"`
+	// Handoff is true when the reply hands the conversation to a human.
+	Handoff bool `json:"handoff"`
+	// Sources are the passages the answer rests on, best first.
+	Sources []Source `json:"sources"`
+
+	// Options are short answers to a clarifying question, for buttons.
+	Options []string `json:"options,omitempty"`
+	// Confidence is the retrieval confidence in [0,1].
+	Confidence float64 `json:"confidence"`
+	// CardDataMasked is true when the message carried card data that was masked.
+	CardDataMasked bool `json:"card_data_masked,omitempty"`
+	// Writer names what wrote the answer: "template" or "model".
+	Writer string `json:"writer,omitempty"`
+}
