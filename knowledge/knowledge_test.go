@@ -156,7 +156,10 @@ func TestValidation(t *testing.T) {
 		{"unknown kind", func(ps []Passage) []Passage { ps[0].Kind = "faq"; return ps }, "unknown kind"},
 		{"key term missing", func(ps []Passage) []Passage { ps[0].KeyTerms = []string{"签到"}; return ps }, "key term"},
 		{"advert URL", func(ps []Passage) []Passage { ps[0].Steps[0] = "办理请访问 http://www.example.cn#pos"; return ps }, "not an official"},
-		{"official URL", func(ps []Passage) []Passage { ps[0].Steps[0] = "检查信号，或查看 https://cn.unionpay.com/ 的公告。"; return ps }, ""},
+		{"official URL", func(ps []Passage) []Passage {
+			ps[0].Steps[0] = "检查信号，或查看 https://cn.unionpay.com/ 的公告。"
+			return ps
+		}, ""},
 		{"en steps mismatch", func(ps []Passage) []Passage {
 			ps[0].EN = &English{Title: "x", Summary: "y", Steps: []string{"a", "b"}}
 			return ps

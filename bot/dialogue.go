@@ -1,0 +1,268 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/retrieval"
+	"github.com/posbot/posbot/understand"
+)
+
+// The triage question: one question whose options split the likely causes —
+// the card, the terminal's line, a new terminal — when there is no code.
+// Option order is part of the contract: "第二个" means option 2.
+const questionTriage = "triage"
+
+var triageOptions = map[string][]string{
+	"zh": {"所有卡都刷不了", "只有这一张卡不行", "机器没信号/连不上网", "新机器第一次用"},
+	"en": {"Every card fails", "Only this one card fails", "No signal / cannot connect", "New terminal, first use"},
+}
+
+// triageFacts are the facts each triage option stands for, in option order,
+// and the passage that answers it.
+var triageFacts = []struct {
+	apply   func(*Facts)
+	passage string
+}{
+	{func(f *Facts) { f.Scope = "all" }, "msg-all-cards-fail"},
+	{func(f *Facts) { f.Scope = "one" }, "msg-one-card-fail"},
+	{func(f *Facts) { f.Signal = "none" }, "msg-comm-fail"},
+	{func(f *Facts) { f.NewTerminal = true }, "msg-new-terminal"},
+}
+
+// ordinal matches a bare pick of an option: "2", "第二个", "选2", "2."
+var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(个|项|种)?[.、。)]?$|^the (first|second|third|fourth)( one)?$`)
+
+// failureWords are words that make a message a failure report even without
+// any POS vocabulary ("怎么又失败了").
+var failureWords = regexp.MustCompile(`失败|不行|不成功|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
+
+// privateCode matches codes that are the POS brand's own (E102, C0, 1001),
+// not UnionPay's field-39 codes.
+var privateCode = regexp.MustCompile(`^([A-Z]{1,2}[0-9]{1,4}|[0-9]{3,4}|[A-Z]{2})$`)
+
+func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
+	text, all, lang := in.text, in.all(), in.lang
+	if all == "" {
+		return e.clarify(st, lang, emptyQuestion(lang)), nil
+	}
+	if understand.WantsHuman(text) {
+		return e.handoff(st, lang, ""), nil
+	}
+	code, hasCode := e.codes.Extract(all)
+
+	if !hasCode && len(st.LastIDs) > 0 {
+		switch {
+		case understand.Unsolved(text):
+			return e.nextCause(ctx, st, in)
+		case understand.Solved(text):
+			e.record(ctx, st, in.conv, true)
+			st.LastIDs, st.Tried = nil, nil
+			return simpleReply(solvedText(lang)), nil
+		}
+	}
+
+	pending := st.Pending
+	st.Pending = nil
+	if hasCode {
+		st.Facts.Code = code
+		return e.answerCode(ctx, st, in, code)
+	}
+	if st.Facts.Code != "" && pending == nil && !understand.WantsHuman(text) {
+		// A follow-up in a conversation about a code ("那让顾客打哪个电话",
+		// "签到了还是不行") is still about that code.
+		return e.answerCode(ctx, st, in, st.Facts.Code)
+	}
+	if pending != nil {
+		if id := e.applyAnswer(st, pending, text); id != "" {
+			hits, conf, err := e.search(ctx, all, "")
+			if err != nil {
+				return Reply{}, err
+			}
+			p, _ := e.cfg.Base.ByID(id)
+			hits = append([]retrieval.Hit{{Passage: p, Score: 1}}, without(hits, id)...)
+			return e.answer(ctx, st, in, hits, max(conf, 0.8), "")
+		}
+	}
+	hits, conf, err := e.search(ctx, all, "")
+	if err != nil {
+		return Reply{}, err
+	}
+	if !understand.InDomain(all) && !failureWords.MatchString(all) {
+		switch {
+		case understand.Greeting(text):
+			return simpleReply(greetingText(lang).text), nil
+		case understand.Thanks(text):
+			return simpleReply(thanksText(lang)), nil
+		}
+		return simpleReply(outOfScopeText(lang)), nil
+	}
+	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
+		return e.answer(ctx, st, in, hits, conf, "")
+	}
+	if pending == nil && !asked(st) {
+		return e.clarify(st, lang, triageQuestion(lang)), nil
+	}
+	// Asked already and still vague: say plainly what is known rather than ask again.
+	if len(hits) == 0 {
+		p, _ := e.cfg.Base.ByID("msg-all-cards-fail")
+		hits = []retrieval.Hit{{Passage: p}}
+	}
+	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+}
+
+// asked reports whether this conversation already had a clarifying question.
+func asked(st *State) bool {
+	return st.Facts.Symptom == "asked"
+}
+
+func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {
+	res, err := e.cfg.Searcher.Search(ctx, retrieval.Query{Text: text, Code: code, K: 5})
+	if err != nil {
+		return nil, 0, fmt.Errorf("search: %w", err)
+	}
+	return res.Hits, res.Confidence, nil
+}
+
+// applyAnswer reads a reply to a clarifying question and returns the passage
+// it points to, or "" when the message is not an answer.
+func (e *Engine) applyAnswer(st *State, q *Question, text string) string {
+	if q.Kind != questionTriage {
+		return ""
+	}
+	idx := slices.Index(q.Options, text)
+	if idx < 0 && ordinal.MatchString(text) {
+		idx = understand.OptionIndex(text) - 1
+	}
+	if idx < 0 {
+		switch {
+		case understand.SignalAnswer(text) == "none":
+			idx = 2
+		case understand.ScopeAnswer(text) == "all":
+			idx = 0
+		case understand.ScopeAnswer(text) == "one":
+			idx = 1
+		default:
+			if isNew, known := understand.NewTerminalAnswer(text); known && isNew {
+				idx = 3
+			}
+		}
+	}
+	if idx < 0 || idx >= len(triageFacts) {
+		return ""
+	}
+	triageFacts[idx].apply(&st.Facts)
+	return triageFacts[idx].passage
+}
+
+func (e *Engine) clarify(st *State, lang string, q clarifyText) Reply {
+	if q.options != nil {
+		st.Pending = &Question{Kind: questionTriage, Options: q.options}
+		st.Facts.Symptom = "asked"
+	}
+	text := q.text
+	for i, o := range q.options {
+		text += fmt.Sprintf("\n%d. %s", i+1, o)
+	}
+	return Reply{Answer: text, Target: knowledge.TargetNone, Clarify: true, Options: q.options, Writer: "template"}
+}
+
+// answerCode answers a message that carries a response code.
+func (e *Engine) answerCode(ctx context.Context, st *State, in input, code string) (Reply, error) {
+	hits, _, err := e.search(ctx, in.all(), code)
+	if err != nil {
+		return Reply{}, err
+	}
+	if _, ok := e.cfg.Base.ByCode(code); ok {
+		r, err := e.answer(ctx, st, in, hits, 1, "")
+		r.Code = code
+		r.CodeMeaning = meaning(hits[0].Passage, in.lang)
+		return r, err
+	}
+	// Not a UnionPay code: the brand's own, or a number we do not know.
+	p, _ := e.cfg.Base.ByID("msg-private-code")
+	hits = append([]retrieval.Hit{{Passage: p, Score: 1}}, without(hits, p.ID)...)
+	private := privateCode.MatchString(code) && len(code) != 2 || code[0] < '0' || code[0] > '9'
+	intro := unknownCodeText(in.lang, code, private)
+	r, err := e.answer(ctx, st, in, hits, 0.5, intro)
+	if private {
+		// Not a response code: the field carries UnionPay codes only; the
+		// answer names the brand code.
+		st.Facts.Code = ""
+		return r, err
+	}
+	r.Code = code
+	r.CodeMeaning = unknownCodeMeaning(in.lang)
+	return r, err
+}
+
+// nextCause handles 没解决: record it and offer the next most likely cause,
+// or hand over to a person when there is none left.
+func (e *Engine) nextCause(ctx context.Context, st *State, in input) (Reply, error) {
+	e.record(ctx, st, in.conv, false)
+	for _, id := range st.LastIDs {
+		if slices.Contains(st.Tried, id) {
+			continue
+		}
+		p, ok := e.cfg.Base.ByID(id)
+		if !ok {
+			continue
+		}
+		hits := []retrieval.Hit{{Passage: p, Score: 1}}
+		r, err := e.answerNext(ctx, st, in, hits)
+		r.Options = []string{humanOption(in.lang)}
+		r.Code = st.Facts.Code
+		return r, err
+	}
+	return e.handoff(st, in.lang, stepsDidNotHelp(in.lang)), nil
+}
+
+func (e *Engine) answerNext(ctx context.Context, st *State, in input, hits []retrieval.Hit) (Reply, error) {
+	last := st.LastIDs
+	r, err := e.answer(ctx, st, in, hits, 0.6, nextCauseText(in.lang))
+	st.LastIDs = last // keep the ranking of the original diagnosis
+	return r, err
+}
+
+func (e *Engine) record(ctx context.Context, st *State, conv string, solved bool) {
+	if len(st.Tried) == 0 {
+		return
+	}
+	o := Outcome{ConversationID: conv, PassageID: st.Tried[len(st.Tried)-1], Solved: solved, At: e.cfg.Now()}
+	if err := e.cfg.Outcomes.Record(ctx, o); err != nil {
+		e.log.WarnContext(ctx, "outcome not recorded", "passage_id", o.PassageID, "err", err)
+	}
+}
+
+// handoff acknowledges a request for a person and summarises the case for the agent.
+func (e *Engine) handoff(st *State, lang, why string) Reply {
+	st.Handoff = true
+	st.Pending = nil
+	target := knowledge.TargetNone
+	if len(st.LastIDs) > 0 {
+		if p, ok := e.cfg.Base.ByID(st.LastIDs[0]); ok {
+			target = p.Target
+		}
+	}
+	return Reply{Answer: handoffText(lang, why, Summary(e.cfg.Base, *st)), Target: target, Handoff: true, Code: st.Facts.Code, Writer: "template"}
+}
+
+func without(hits []retrieval.Hit, id string) []retrieval.Hit {
+	out := make([]retrieval.Hit, 0, len(hits))
+	for _, h := range hits {
+		if h.Passage.ID != id {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func meaning(p knowledge.Passage, lang string) string {
+	if lang == "en" && p.EN != nil {
+		return p.EN.Summary
+	}
+	return p.Summary
+}

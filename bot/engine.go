@@ -1,0 +1,217 @@
+// Package bot is posbot's channel-agnostic conversation engine: a merchant's
+// message in, a reply out. It redacts card data, reads the response code and
+// symptoms, retrieves the passages that explain them, asks one sharp question
+// when the message is too vague, and writes the answer.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/redact"
+	"github.com/posbot/posbot/retrieval"
+	"github.com/posbot/posbot/understand"
+)
+
+// Config holds the Engine's parts. Base and Searcher are required.
+type Config struct {
+	Base     *knowledge.Base
+	Searcher retrieval.Searcher
+	// Sessions stores conversation state (in memory if nil).
+	Sessions Sessions
+	// Outcomes records 解决了/没解决 verdicts (in memory if nil).
+	Outcomes Outcomes
+	// Writer writes answers with a model; nil means template answers only.
+	Writer Writer
+	Logger *slog.Logger
+	Now    func() time.Time
+	// MinConfidence is the retrieval confidence below which a message without
+	// a code counts as too vague to diagnose (0.35 if zero; chosen with the evaluation harness).
+	MinConfidence float64
+	// MaxTextRunes caps what is read of one message (2000 if zero).
+	MaxTextRunes int
+}
+
+// Engine answers merchants' messages. It is safe for concurrent use; messages
+// of one conversation must be handed to it in order (channels serialise them).
+type Engine struct {
+	cfg   Config
+	codes *understand.Codes
+	log   *slog.Logger
+}
+
+// New returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Base == nil || cfg.Searcher == nil {
+		return nil, errors.New("bot: Base and Searcher are required")
+	}
+	if cfg.Sessions == nil {
+		cfg.Sessions = &MemorySessions{}
+	}
+	if cfg.Outcomes == nil {
+		cfg.Outcomes = &MemoryOutcomes{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MinConfidence == 0 {
+		cfg.MinConfidence = 0.35
+	}
+	if cfg.MaxTextRunes == 0 {
+		cfg.MaxTextRunes = 2000
+	}
+	return &Engine{cfg: cfg, codes: understand.NewCodes(cfg.Base.Codes()), log: cfg.Logger}, nil
+}
+
+// historyTurns bounds the transcript kept in the conversation state.
+const historyTurns = 20
+
+// Handle answers one message. Card data in the message is masked before
+// anything else happens, so no store, log, model or reply sees it. An error is
+// returned only when the context is done; every other failure becomes a
+// polite reply.
+func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
+	start := e.cfg.Now()
+	red := redact.Redact(m.Text)
+	img := redact.Redact(m.ImageText)
+	in := input{
+		conv:   m.ConversationID,
+		text:   understand.Normalize(truncate(red.Text, e.cfg.MaxTextRunes)),
+		image:  understand.Normalize(truncate(img.Text, e.cfg.MaxTextRunes)),
+		masked: red.Found() || img.Found(),
+		long:   utf8.RuneCountInString(m.Text) > e.cfg.MaxTextRunes,
+	}
+	in.lang = language(in.text)
+
+	st, err := e.cfg.Sessions.Get(ctx, m.ConversationID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		// The store is away: answer statelessly rather than not at all.
+		e.log.WarnContext(ctx, "session store unavailable", "conversation_id", m.ConversationID, "err", err)
+	}
+	switch {
+	case neutral(in.text) && st.Facts.Language != "":
+		// "code 55" or "51" says nothing of the language: keep the conversation's.
+		in.lang = st.Facts.Language
+	case in.text != "":
+		st.Facts.Language = in.lang
+	}
+
+	r, err := e.respond(ctx, &st, in)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Reply{}, ctx.Err()
+		}
+		e.log.ErrorContext(ctx, "answer failed", "conversation_id", m.ConversationID, "err", err)
+		r = fallbackReply(in.lang)
+	}
+	if in.masked {
+		r.CardDataMasked = true
+		r.Answer = cardWarning(in.lang) + "\n\n" + r.Answer
+	}
+	if in.long {
+		r.Answer = longNotice(in.lang) + "\n\n" + r.Answer
+	}
+	if r.Sources == nil {
+		r.Sources = []Source{}
+	}
+
+	now := e.cfg.Now()
+	st.History = append(st.History,
+		Turn{Role: "merchant", Text: strings.TrimSpace(in.text + " " + in.image), At: start},
+		Turn{Role: "bot", Text: r.Answer, At: now})
+	if len(st.History) > historyTurns {
+		st.History = st.History[len(st.History)-historyTurns:]
+	}
+	st.UpdatedAt = now
+	if err := e.cfg.Sessions.Put(ctx, m.ConversationID, st); err != nil {
+		e.log.WarnContext(ctx, "session not saved", "conversation_id", m.ConversationID, "err", err)
+	}
+	e.log.InfoContext(ctx, "answered", "conversation_id", m.ConversationID, "channel", m.Channel,
+		"code", r.Code, "target", r.Target, "clarify", r.Clarify, "handoff", r.Handoff,
+		"confidence", r.Confidence, "writer", r.Writer, "latency_ms", float64(now.Sub(start).Microseconds())/1000)
+	return r, nil
+}
+
+// input is one message after redaction and normalisation.
+type input struct {
+	conv        string
+	text, image string
+	lang        string
+	masked      bool
+	long        bool
+}
+
+func (in input) all() string { return strings.TrimSpace(in.text + "\n" + in.image) }
+
+// Feedback records the merchant's verdict on the last answer (解决了 / 没解决)
+// and replies: thanks, or the next most likely cause with a way to a human.
+func (e *Engine) Feedback(ctx context.Context, conversationID string, solved bool) (Reply, error) {
+	text := "没解决"
+	if solved {
+		text = "解决了"
+	}
+	st, err := e.cfg.Sessions.Get(ctx, conversationID)
+	if err == nil && st.Facts.Language == "en" {
+		text = map[bool]string{true: "solved", false: "not solved"}[solved]
+	}
+	return e.Handle(ctx, Message{ConversationID: conversationID, Channel: "feedback", Text: text})
+}
+
+// Reset forgets a conversation.
+func (e *Engine) Reset(ctx context.Context, conversationID string) error {
+	if err := e.cfg.Sessions.Delete(ctx, conversationID); err != nil {
+		return fmt.Errorf("reset conversation: %w", err)
+	}
+	return nil
+}
+
+// State returns the stored state of a conversation (for handoff summaries).
+func (e *Engine) State(ctx context.Context, conversationID string) (State, error) {
+	return e.cfg.Sessions.Get(ctx, conversationID)
+}
+
+// codeLabels are Latin words merchants type around a code in Chinese
+// messages too ("RC:96", "code 51"): they do not make a message English.
+var codeLabels = regexp.MustCompile(`\b(rc|code|error|err|pos|atm|ok|id|sn|mac|pin|ic|ka|vip|app|wifi|human|[a-z][0-9]{1,4})\b`)
+
+// language is "en" when the merchant wrote English words beyond code labels, else "zh".
+func language(text string) string {
+	if !understand.English(text) {
+		return "zh"
+	}
+	words := 0
+	for _, w := range strings.FieldsFunc(codeLabels.ReplaceAllString(text, " "), func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if len(w) >= 2 {
+			words++
+		}
+	}
+	if words >= 1 {
+		return "en"
+	}
+	return "zh"
+}
+
+// neutral reports whether text has neither Chinese nor English words, only
+// codes, labels, digits and punctuation.
+func neutral(text string) bool {
+	return language(text) == "zh" && !hanRE.MatchString(text)
+}
+
+var hanRE = regexp.MustCompile(`\p{Han}`)
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}

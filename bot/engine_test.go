@@ -1,0 +1,283 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/retrieval"
+)
+
+func newEngine(t testing.TB, opts ...func(*bot.Config)) (*bot.Engine, *knowledge.Base) {
+	t.Helper()
+	base, err := knowledge.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bot.Config{Base: base, Searcher: r}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e, err := bot.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, base
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func ids(ss []bot.Source) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.ID
+	}
+	return out
+}
+
+func ask(t *testing.T, e *bot.Engine, conv, text string) bot.Reply {
+	t.Helper()
+	r, err := e.Handle(context.Background(), bot.Message{ConversationID: conv, Channel: "test", Text: text})
+	if err != nil {
+		t.Fatalf("Handle(%q): %v", text, err)
+	}
+	return r
+}
+
+func TestAnswers(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	tests := []struct {
+		name, text     string
+		code, target   string
+		clarify        bool
+		handoff        bool
+		mention        []string
+		forbid         []string
+		topSourceIsOne string
+	}{
+		{name: "51 insufficient funds", text: "刷卡显示交易失败51", code: "51", target: "bank", mention: []string{"余额", "背面", "1."}},
+		{name: "A0 needs sign-in", text: "错误码：A0", code: "A0", target: "provider", mention: []string{"签到", "商户号", "终端号"}},
+		{name: "55 wrong PIN", text: "顾客刷卡提示55密码错", code: "55", target: "bank", mention: []string{"密码"}},
+		{name: "comm failure without code", text: "机器一直通讯失败", target: "provider", mention: []string{"信号"}, topSourceIsOne: "msg-comm-fail"},
+		{name: "vague report", text: "刷卡失败了怎么办", target: "none", clarify: true, mention: []string{"所有卡都刷不了"}},
+		{name: "human", text: "转人工", handoff: true, target: "none"},
+		{name: "out of scope", text: "今天天气怎么样", target: "none", mention: []string{"POS"}},
+		{name: "english", text: "card declined with code 51", code: "51", target: "bank", mention: []string{"bank"}, forbid: []string{"余额不足"}},
+		{name: "amount is not a code", text: "刷了1000元显示交易失败", target: "none", clarify: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := ask(t, e, "t-"+tt.name, tt.text)
+			if r.Code != tt.code || r.Target != tt.target || r.Clarify != tt.clarify || r.Handoff != tt.handoff {
+				t.Errorf("got code=%q target=%q clarify=%v handoff=%v, want %q %q %v %v\n%s",
+					r.Code, r.Target, r.Clarify, r.Handoff, tt.code, tt.target, tt.clarify, tt.handoff, r.Answer)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(r.Answer, m) {
+					t.Errorf("answer lacks %q:\n%s", m, r.Answer)
+				}
+			}
+			for _, f := range tt.forbid {
+				if strings.Contains(r.Answer, f) {
+					t.Errorf("answer contains %q:\n%s", f, r.Answer)
+				}
+			}
+			if tt.topSourceIsOne != "" && (len(r.Sources) == 0 || r.Sources[0].ID != tt.topSourceIsOne) {
+				t.Errorf("sources %v, want %s first", ids(r.Sources), tt.topSourceIsOne)
+			}
+		})
+	}
+}
+
+func TestCardDataNeverLeaves(t *testing.T) {
+	t.Parallel()
+	sessions := &bot.MemorySessions{}
+	e, _ := newEngine(t, func(c *bot.Config) { c.Sessions = sessions })
+	const pan = "6222021234567890123"
+	r := ask(t, e, "card", "卡号6222 0212 3456 7890 123 密码是123456 刷卡显示51")
+	for _, bad := range []string{pan, "6222 0212 3456 7890 123", "123456"} {
+		if strings.Contains(r.Answer, bad) {
+			t.Errorf("reply contains %q", bad)
+		}
+	}
+	if !r.CardDataMasked || !strings.Contains(r.Answer, "不要") || r.Code != "51" {
+		t.Errorf("masked=%v code=%q; want a warning and code 51:\n%s", r.CardDataMasked, r.Code, r.Answer)
+	}
+	st, err := sessions.Get(context.Background(), "card")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, turn := range st.History {
+		if strings.Contains(turn.Text, pan) || strings.Contains(turn.Text, "123456") {
+			t.Errorf("stored transcript holds card data: %q", turn.Text)
+		}
+	}
+}
+
+func TestClarifyThenResolve(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	tests := []struct {
+		name, reply  string
+		code, target string
+		source       string
+	}{
+		{"code", "51", "51", "bank", "code-51"},
+		{"every card", "所有卡都不行", "", "provider", "msg-all-cards-fail"},
+		{"ordinal", "第二个", "", "bank", "msg-one-card-fail"},
+		{"button text", "机器没信号/连不上网", "", "provider", "msg-comm-fail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			conv := "clarify-" + tt.name
+			first := ask(t, e, conv, "pos机刷不了卡了")
+			if !first.Clarify || len(first.Options) != 4 {
+				t.Fatalf("first reply: clarify=%v options=%v, want a question with 4 options", first.Clarify, first.Options)
+			}
+			r := ask(t, e, conv, tt.reply)
+			if r.Clarify || r.Code != tt.code || r.Target != tt.target || len(r.Sources) == 0 || r.Sources[0].ID != tt.source {
+				t.Errorf("reply %q: clarify=%v code=%q target=%q sources=%v; want %q %q %s",
+					tt.reply, r.Clarify, r.Code, r.Target, ids(r.Sources), tt.code, tt.target, tt.source)
+			}
+		})
+	}
+}
+
+func TestAsksOnlyOnce(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "once", "交易失败")
+	r := ask(t, e, "once", "就是失败啊")
+	if r.Clarify {
+		t.Fatalf("asked a second clarifying question:\n%s", r.Answer)
+	}
+	if len(r.Sources) == 0 {
+		t.Fatal("no answer after the question")
+	}
+}
+
+func TestFeedback(t *testing.T) {
+	t.Parallel()
+	outcomes := &bot.MemoryOutcomes{}
+	e, _ := newEngine(t, func(c *bot.Config) { c.Outcomes = outcomes })
+	ctx := context.Background()
+	first := ask(t, e, "fb", "错误码A0")
+	r, err := e.Feedback(ctx, "fb", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sources) == 0 || r.Sources[0].ID == first.Sources[0].ID || len(r.Options) == 0 {
+		t.Fatalf("没解决 should offer the next cause with a 转人工 option; got sources %v options %v", ids(r.Sources), r.Options)
+	}
+	r, err = e.Feedback(ctx, "fb", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes.All()
+	if len(got) != 2 || got[0].PassageID != "code-A0" || got[0].Solved || !got[1].Solved || got[0].ConversationID != "fb" {
+		t.Fatalf("outcomes %+v", got)
+	}
+	if r.Handoff || r.Clarify {
+		t.Fatalf("solved reply: %+v", r)
+	}
+}
+
+func TestUnsolvedTwiceHandsOff(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "ho", "机器一直通讯失败")
+	var r bot.Reply
+	for range 6 {
+		r = ask(t, e, "ho", "还是不行")
+		if r.Handoff {
+			break
+		}
+	}
+	if !r.Handoff || !strings.Contains(r.Answer, "摘要") {
+		t.Fatalf("never handed off:\n%s", r.Answer)
+	}
+}
+
+type failingSessions struct{}
+
+func (failingSessions) Get(context.Context, string) (bot.State, error) {
+	return bot.State{}, errors.New("connection refused")
+}
+func (failingSessions) Put(context.Context, string, bot.State) error {
+	return errors.New("connection refused")
+}
+func (failingSessions) Delete(context.Context, string) error { return errors.New("connection refused") }
+
+func TestStoreAwayStillAnswers(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t, func(c *bot.Config) { c.Sessions = failingSessions{} })
+	r := ask(t, e, "away", "刷卡显示交易失败51")
+	if r.Code != "51" || r.Answer == "" {
+		t.Fatalf("no answer without a store: %+v", r)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	long := strings.Repeat("交易失败", 2000) + " 51"
+	tests := []struct{ name, text, want string }{
+		{"empty", "   ", "屏幕"},
+		{"oversized", long, "太长"},
+		{"emoji only", "😭😭😭", "POS"},
+		{"unknown private code", "错误码E102", "不是银联"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := ask(t, e, "bad-"+tt.name, tt.text)
+			if !strings.Contains(r.Answer, tt.want) {
+				t.Errorf("answer lacks %q:\n%s", tt.want, r.Answer)
+			}
+		})
+	}
+}
+
+func TestSessionTTL(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	s := &bot.MemorySessions{TTL: time.Minute, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	if err := s.Put(ctx, "a", bot.State{Facts: bot.Facts{Code: "51"}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Get(ctx, "a"); err != nil || st.Facts.Code != "51" {
+		t.Fatalf("Get = %+v, %v", st, err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := s.Get(ctx, "a"); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("expired Get err = %v, want ErrNotFound", err)
+	}
+}
+
+func BenchmarkOfflineAnswer(b *testing.B) {
+	e, _ := newEngine(b)
+	ctx := context.Background()
+	msgs := []string{"刷卡显示交易失败51", "机器一直通讯失败", "错误码：A0", "刷卡失败了怎么办", "插卡没反应读不出来"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_, err := e.Handle(ctx, bot.Message{ConversationID: sprintf("b%d", i), Text: msgs[i%len(msgs)]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// config is posbot's configuration, read once from the environment.
+type config struct {
+	HTTPAddr  string
+	Retriever string
+	LogLevel  slog.Level
+	LogJSON   bool
+
+	OpenAIBaseURL string
+	OpenAIAPIKey  string
+	ChatModel     string
+	EmbedModel    string
+	LLMTimeout    time.Duration
+}
+
+// loadConfig reads the POSBOT_* variables through getenv. Errors name the variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		HTTPAddr:      or(getenv("POSBOT_HTTP_ADDR"), "127.0.0.1:8080"),
+		Retriever:     or(getenv("POSBOT_RETRIEVER"), "hybrid"),
+		OpenAIBaseURL: getenv("POSBOT_OPENAI_BASE_URL"),
+		OpenAIAPIKey:  getenv("POSBOT_OPENAI_API_KEY"),
+		ChatModel:     getenv("POSBOT_CHAT_MODEL"),
+		EmbedModel:    getenv("POSBOT_EMBED_MODEL"),
+		LLMTimeout:    20 * time.Second,
+		LogJSON:       getenv("POSBOT_LOG_FORMAT") != "text",
+	}
+	switch c.Retriever {
+	case "lexical", "vector", "hybrid":
+	default:
+		return c, fmt.Errorf("POSBOT_RETRIEVER: %q is not lexical, vector or hybrid", c.Retriever)
+	}
+	if v := getenv("POSBOT_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return c, fmt.Errorf("POSBOT_LOG_LEVEL: %w", err)
+		}
+	}
+	if v := getenv("POSBOT_LLM_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("POSBOT_LLM_TIMEOUT: %q is not a positive duration", v)
+		}
+		c.LLMTimeout = d
+	}
+	if (c.ChatModel != "" || c.EmbedModel != "") && c.OpenAIBaseURL == "" {
+		return c, fmt.Errorf("POSBOT_OPENAI_BASE_URL: required when POSBOT_CHAT_MODEL or POSBOT_EMBED_MODEL is set")
+	}
+	if c.OpenAIBaseURL != "" && !strings.HasPrefix(c.OpenAIBaseURL, "http://") && !strings.HasPrefix(c.OpenAIBaseURL, "https://") {
+		return c, fmt.Errorf("POSBOT_OPENAI_BASE_URL: %q is not an http(s) URL", c.OpenAIBaseURL)
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

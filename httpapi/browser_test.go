@@ -1,0 +1,326 @@
+//go:build unix
+
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/posbot/posbot/bot"
+)
+
+// scriptedEngine answers "收到：<text>"; its first answer also carries a code,
+// a target, a source and one clarify option. It records what it was sent.
+type scriptedEngine struct {
+	mu  sync.Mutex
+	got []bot.Message
+}
+
+func (e *scriptedEngine) Handle(_ context.Context, m bot.Message) (bot.Reply, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.got = append(e.got, m)
+	r := bot.Reply{Answer: "收到：" + m.Text, Target: "none"}
+	if len(e.got) == 1 {
+		r.Answer += "\n请问是所有卡都不行，还是只有这张卡？"
+		r.Code, r.Target, r.Clarify = "51", "bank", true
+		r.Options = []string{"所有卡都不行"}
+		r.Sources = []bot.Source{{ID: "code-51", Title: "应答码 51 余额不足", Score: 0.9}}
+	}
+	return r, nil
+}
+
+func (e *scriptedEngine) messages() []bot.Message {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]bot.Message(nil), e.got...)
+}
+
+// TestChatPageInChromium drives the chat page in headless Chromium over the
+// DevTools protocol: type and send, click a clarify option, press Enter.
+func TestChatPageInChromium(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("chromium not installed: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	engine := &scriptedEngine{}
+	srv := httptest.NewServer(New(engine, Options{Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+
+	wsURL := startChromium(ctx, t, bin)
+	c, err := dialCDP(ctx, wsURL, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// Closing the browser lets it flush its profile before it is killed.
+		_ = c.call(ctx, "", "Browser.close", nil, nil)
+		c.Close()
+	}()
+	page := attachPage(ctx, t, c)
+
+	run := func(expr string, out any) {
+		t.Helper()
+		if err := c.eval(ctx, page, expr, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// waitFor polls until the page expression is true; the 60 s context bounds it.
+	waitFor := func(what, expr string) {
+		t.Helper()
+		for {
+			var ok bool
+			if err := c.eval(ctx, page, expr, &ok); err == nil && ok {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				var text string
+				_ = c.eval(context.Background(), page, `document.querySelector("#messages")?.innerText ?? ""`, &text)
+				t.Fatalf("waiting for %s: %v; messages:\n%s", what, ctx.Err(), text)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	botSays := func(s string) string {
+		return `[...document.querySelectorAll(".msg.bot")].some(e => e.textContent.includes(` + jsString(s) + `))`
+	}
+
+	if err := c.call(ctx, page, "Runtime.enable", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var nav struct {
+		ErrorText string `json:"errorText"`
+	}
+	if err := c.call(ctx, page, "Page.navigate", map[string]string{"url": srv.URL + "/"}, &nav); err != nil || nav.ErrorText != "" {
+		t.Fatalf("navigate to %s: %v %s", srv.URL, err, nav.ErrorText)
+	}
+	waitFor("the page", `document.readyState === "complete" && !!document.querySelector("#input")`)
+
+	// 1. Type a message and click 发送.
+	run(`(() => {
+		document.querySelector("#input").value = "刷卡显示交易失败51";
+		document.querySelector("#send").click();
+		return true;
+	})()`, nil)
+	waitFor("the first answer", botSays("收到：刷卡显示交易失败51"))
+
+	var first struct {
+		Text, Meta, Sources string
+		Options             []string
+		Input               string
+	}
+	run(`(() => {
+		const m = document.querySelector(".msg.bot");
+		return {
+			Text: m.querySelector(".text").innerText,
+			Meta: m.querySelector(".meta")?.textContent ?? "",
+			Sources: m.querySelector(".sources")?.textContent ?? "",
+			Options: [...m.querySelectorAll(".option")].map(o => o.textContent),
+			Input: document.querySelector("#input").value,
+		};
+	})()`, &first)
+	wantFirst := struct {
+		Text, Meta, Sources string
+		Options             []string
+		Input               string
+	}{
+		Text:    "收到：刷卡显示交易失败51\n请问是所有卡都不行，还是只有这张卡？",
+		Meta:    "应答码 51 · 找发卡行",
+		Sources: "参考：应答码 51 余额不足",
+		Options: []string{"所有卡都不行"},
+		Input:   "",
+	}
+	if diff := cmp.Diff(wantFirst, first); diff != "" {
+		t.Errorf("first answer on the page (-want +got):\n%s", diff)
+	}
+
+	// 2. Click the clarify option.
+	run(`document.querySelector(".option").click(), true`, nil)
+	waitFor("the answer to the option", botSays("收到：所有卡都不行"))
+	var stale bool
+	run(`document.querySelector(".option").disabled`, &stale)
+	if !stale {
+		t.Error("an answered option is still clickable")
+	}
+
+	// 3. Type real keystrokes and press Enter; bot text is never parsed as HTML.
+	run(`document.querySelector("#input").focus(), true`, nil)
+	if err := c.call(ctx, page, "Input.insertText", map[string]string{"text": "<b>转人工</b>"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"keyDown", "keyUp"} {
+		key := map[string]any{"type": typ, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+		if typ == "keyDown" {
+			key["text"] = "\r"
+		}
+		if err := c.call(ctx, page, "Input.dispatchKeyEvent", key, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor("the answer sent with Enter", botSays("收到：<b>转人工</b>"))
+	var injected bool
+	run(`!!document.querySelector("#messages b")`, &injected)
+	if injected {
+		t.Error("bot text was rendered as HTML")
+	}
+
+	// All three went to one conversation: the page kept X-Conversation-ID.
+	got := engine.messages()
+	if len(got) != 3 {
+		t.Fatalf("engine got %d messages, want 3: %+v", len(got), got)
+	}
+	var stored string
+	run(`localStorage.getItem("posbot.conversation_id")`, &stored)
+	for _, m := range got {
+		if m.ConversationID != "http:"+stored || m.Channel != "http" {
+			t.Errorf("message %+v, want conversation http:%s on channel http", m, stored)
+		}
+	}
+
+	// 4. 新对话 forgets the conversation and clears the list.
+	var after struct {
+		Stored any
+		Msgs   int
+	}
+	run(`(() => {
+		document.querySelector("#new").click();
+		return {Stored: localStorage.getItem("posbot.conversation_id"), Msgs: document.querySelectorAll(".msg").length};
+	})()`, &after)
+	if after.Stored != nil || after.Msgs != 0 {
+		t.Errorf("after 新对话: stored id %v, %d messages; want none", after.Stored, after.Msgs)
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// startChromium launches headless Chromium with a throwaway profile and
+// returns its DevTools websocket URL. The browser and everything it spawned
+// are killed when ctx ends or the test finishes.
+func startChromium(ctx context.Context, t *testing.T, bin string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--remote-debugging-port=0", "about:blank")
+	// Its own process group, so the renderer and zygote die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+
+	var (
+		mu   sync.Mutex
+		tail []string // last stderr lines, for failure messages
+	)
+	found := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		listening := regexp.MustCompile(`DevTools listening on (ws://\S+)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if m := listening.FindStringSubmatch(line); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+			mu.Lock()
+			tail = append(tail[max(0, len(tail)-19):], line)
+			mu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, stderr) // keep Chromium from blocking on a full pipe
+	}()
+	t.Cleanup(func() {
+		// Give Browser.close a moment, then kill whatever is left of the group.
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		<-drained
+	})
+
+	select {
+	case u := <-found:
+		return u
+	case <-ctx.Done():
+	case <-drained:
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Fatalf("chromium printed no DevTools URL (%v); stderr:\n%s", ctx.Err(), strings.Join(tail, "\n"))
+	return ""
+}
+
+// attachPage attaches to the browser's first page and returns the session id.
+func attachPage(ctx context.Context, t *testing.T, c *cdp) string {
+	t.Helper()
+	var targets struct {
+		TargetInfos []struct {
+			TargetID string `json:"targetId"`
+			Type     string `json:"type"`
+		} `json:"targetInfos"`
+	}
+	if err := c.call(ctx, "", "Target.getTargets", nil, &targets); err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, ti := range targets.TargetInfos {
+		if ti.Type == "page" {
+			id = ti.TargetID
+			break
+		}
+	}
+	if id == "" {
+		var created struct {
+			TargetID string `json:"targetId"`
+		}
+		if err := c.call(ctx, "", "Target.createTarget", map[string]string{"url": "about:blank"}, &created); err != nil {
+			t.Fatal(err)
+		}
+		id = created.TargetID
+	}
+	var attached struct {
+		SessionID string `json:"sessionId"`
+	}
+	err := c.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": id, "flatten": true}, &attached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return attached.SessionID
+}

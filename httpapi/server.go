@@ -1,0 +1,160 @@
+// Package httpapi is posbot's HTTP channel: a JSON endpoint that hands
+// merchant messages to the conversation engine, a health check, and a small
+// chat page for trying the bot from a browser or phone.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/posbot/posbot/bot"
+)
+
+// Engine answers one merchant message. It is declared here, where it is
+// consumed; the conversation engine in package bot implements it.
+type Engine interface {
+	Handle(ctx context.Context, m bot.Message) (bot.Reply, error)
+}
+
+// Defaults used for zero Options fields.
+const (
+	DefaultMaxBodyBytes = 64 << 10
+	DefaultMaxTextRunes = 2000
+	DefaultTimeout      = 15 * time.Second
+)
+
+// Options configure a Server. The zero value is usable: every zero field takes
+// its default.
+type Options struct {
+	// Logger receives access and error logs; nil means slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a POST /v1/messages body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxTextRunes bounds the message text in characters; 0 means DefaultMaxTextRunes.
+	MaxTextRunes int
+	// Timeout bounds each request's context, and so the Engine call; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Server is the HTTP channel. It routes requests, gives each one a request id
+// and a deadline, logs it, and turns handler panics into 500 responses. Build
+// it with New. It is safe for concurrent use once routes are mounted; Handle
+// must not be called while it is serving.
+type Server struct {
+	engine  Engine
+	log     *slog.Logger
+	maxBody int64
+	maxText int
+	timeout time.Duration
+	mux     *http.ServeMux
+	page    page
+}
+
+// New returns a Server that answers messages with e and serves the routes
+// POST /v1/messages, GET /healthz and GET /.
+func New(e Engine, opts Options) *Server {
+	s := &Server{
+		engine:  e,
+		log:     opts.Logger,
+		maxBody: opts.MaxBodyBytes,
+		maxText: opts.MaxTextRunes,
+		timeout: opts.Timeout,
+		mux:     http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxText <= 0 {
+		s.maxText = DefaultMaxTextRunes
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	s.page = newPage(s.maxText)
+
+	s.mux.HandleFunc("POST /v1/messages", s.handleMessage)
+	// Any other method on the endpoint gets a JSON 405 instead of the
+	// ServeMux's plain-text one, so API clients always see JSON.
+	s.mux.HandleFunc("/v1/messages", methodNotAllowed(http.MethodPost))
+	s.mux.HandleFunc("GET /healthz", handleHealth)
+	s.mux.Handle("GET /{$}", s.page)
+	return s
+}
+
+// Handle mounts h at pattern (http.ServeMux syntax, e.g. "POST /telegram"),
+// behind the same request id, deadline, logging and panic recovery as the
+// built-in routes. It panics if pattern conflicts with a mounted one.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestIDFrom(r)
+	ctx, cancel := context.WithTimeout(withRequestID(r.Context(), id), s.timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+
+	rw := &recorder{ResponseWriter: w}
+	rw.Header().Set("X-Request-ID", id)
+	rw.Header().Set("X-Content-Type-Options", "nosniff")
+
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(ctx, "handler panic",
+				"request_id", id, "route", r.Pattern, "panic", v, "stack", stack())
+			if !rw.wrote {
+				writeError(rw, http.StatusInternalServerError,
+					"服务器内部错误，请稍后再试。 Internal server error, please try again later.")
+			}
+		}
+		level := slog.LevelInfo
+		if quiet(r.URL.Path) {
+			level = slog.LevelDebug // probes and scrapes would drown the log
+		}
+		// The route pattern, not the path, is logged: a mounted webhook path
+		// may carry a secret.
+		s.log.Log(ctx, level, "http request",
+			"request_id", id,
+			"method", r.Method,
+			"route", r.Pattern,
+			"status", rw.status(),
+			"latency_ms", time.Since(start).Milliseconds())
+	}()
+
+	s.mux.ServeHTTP(rw, r)
+}
+
+// quiet reports whether path is polled by machines often enough that its
+// access log belongs at Debug.
+func quiet(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
+
+// handleHealth reports that the process is up; readiness is the lead's /readyz.
+func handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// methodNotAllowed answers 405 in JSON, naming the allowed method.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed,
+			"请求方法不对，请用 "+allow+"。 Method not allowed, use "+allow+".")
+	}
+}

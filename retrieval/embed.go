@@ -1,0 +1,103 @@
+package retrieval
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"unicode"
+)
+
+// Embedder turns texts into vectors of a fixed dimension. Implementations are
+// safe for concurrent use. The returned vectors are L2-normalised.
+type Embedder interface {
+	// Embed returns one vector per text, in order.
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+	// Name identifies the model and dimension, so stores can tell when the
+	// embeddings must be recomputed ("hash-ngram-512", "bge-m3").
+	Name() string
+}
+
+// HashEmbedder is a deterministic local embedder that needs no model: it hashes
+// character 1-, 2- and 3-grams of the synonym-expanded text into Dim buckets.
+// It captures surface similarity only, which suits short merchant messages
+// about a closed domain. The zero value is not usable; use NewHashEmbedder.
+type HashEmbedder struct {
+	Dim int
+}
+
+// NewHashEmbedder returns a HashEmbedder with dim buckets (512 if dim <= 0).
+func NewHashEmbedder(dim int) *HashEmbedder {
+	if dim <= 0 {
+		dim = 512
+	}
+	return &HashEmbedder{Dim: dim}
+}
+
+// Name implements Embedder.
+func (h *HashEmbedder) Name() string { return "hash-ngram-" + strconv.Itoa(h.Dim) }
+
+// Embed implements Embedder. It never fails.
+func (h *HashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = h.vector(Expand(t))
+	}
+	return out, nil
+}
+
+// gramWeights weighs n-grams by length: bigrams carry most of the meaning of
+// Chinese text, unigrams add recall for single-character words (卡, 钱).
+var gramWeights = [4]float32{0, 0.4, 1.0, 0.7}
+
+func (h *HashEmbedder) vector(s string) []float32 {
+	v := make([]float32, h.Dim)
+	var rs []rune
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			rs = append(rs, unicode.ToLower(r))
+		} else if len(rs) > 0 && rs[len(rs)-1] != ' ' {
+			rs = append(rs, ' ')
+		}
+	}
+	for n := 1; n <= 3; n++ {
+		for i := 0; i+n <= len(rs); i++ {
+			g := rs[i : i+n]
+			if n > 1 && (g[0] == ' ' || g[n-1] == ' ') {
+				continue
+			}
+			if n == 1 && g[0] == ' ' {
+				continue
+			}
+			f := fnv.New64a()
+			for _, r := range g {
+				var b [4]byte
+				b[0], b[1], b[2], b[3] = byte(r), byte(r>>8), byte(r>>16), byte(r>>24)
+				f.Write(b[:])
+			}
+			x := f.Sum64()
+			idx := int(x % uint64(h.Dim))
+			sign := float32(1)
+			if x&(1<<63) != 0 {
+				sign = -1
+			}
+			v[idx] += sign * gramWeights[n]
+		}
+	}
+	normalize(v)
+	return v
+}
+
+func normalize(v []float32) {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	for i := range v {
+		v[i] *= inv
+	}
+}

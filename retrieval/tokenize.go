@@ -1,0 +1,164 @@
+package retrieval
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// synonyms maps what merchants type to the words the knowledge base uses.
+// A query containing a variant is expanded with its canonical terms, so
+// "刷不了" also searches for 交易失败 and "没反应" for 读卡失败.
+var synonyms = []struct {
+	variants  []string
+	canonical string
+}{
+	{[]string{"刷不了", "刷不出", "刷不过", "刷不上", "付不了", "付不出去", "收不了款", "收不到款", "扣不了款", "支付失败", "付款失败", "收款失败", "刷卡失败", "消费失败", "交易不成功", "不成功", "被拒", "拒绝交易", "declined", "failed"}, genericCanonical},
+	{[]string{"读卡失败", "读卡", "没反应", "读不出", "读不了", "读不到", "识别不了", "不识别", "刷了没反应", "插卡没反应", "检卡超时", "卡片无法读取", "请重新刷卡", "刷卡没反应", "磁条", "can't read", "cannot read"}, "读卡失败 读卡器"},
+	{[]string{"通讯失败", "通讯", "通信", "没信号", "没网", "连不上", "断网", "网络不好", "信号差", "信号弱", "连接超时", "通讯超时", "通信失败", "通信超时", "一直转圈", "转圈", "拨号失败", "连接失败", "网络异常", "no signal", "network", "connection", "communication", "timeout", "offline", "wifi", "wi-fi", "sim"}, "通讯失败 信号 网络"},
+	{[]string{"签到失败", "签到", "没签到", "请先签到", "未签到", "签不上到", "签到不了", "sign in", "sign-in", "logon"}, "签到失败 签到"},
+	{[]string{"mac", "校验错", "密钥", "秘钥", "key error"}, "MAC校验错 密钥"},
+	{[]string{"余额不够", "钱不够", "没钱", "余额不足", "额度不够", "额度不足", "insufficient", "balance"}, "余额不足 余额"},
+	{[]string{"密码错", "密码不对", "输错密码", "密码输错", "wrong pin", "incorrect pin"}, "密码错 密码"},
+	{[]string{"过期", "到期", "expired"}, "过期卡"},
+	{[]string{"超限", "限额", "超额", "金额太大", "limit"}, "超限 限额"},
+	{[]string{"冻结", "封了", "被封", "风控", "停用", "关停", "受限", "限制交易", "frozen", "blocked"}, "风控 冻结"},
+	{[]string{"扣了钱", "扣钱了", "扣款了", "钱扣了", "被扣款", "已扣款", "扣了款", "没到账", "冲正", "charged"}, "冲正 扣款"},
+	{[]string{"插卡", "请插ic卡", "芯片", "请使用芯片", "chip", "insert"}, "请插卡 芯片"},
+	{[]string{"小票", "打印", "没纸", "缺纸", "出纸", "签购单", "receipt", "printer", "paper"}, "打印机 小票 打印纸"},
+	{[]string{"死机", "卡死", "黑屏", "开不了机", "开不了", "重启", "自动关机", "花屏", "屏幕坏", "frozen screen"}, "系统软件故障 死机"},
+	{[]string{"没电", "充不进电", "电池", "充电", "断电", "battery", "power"}, "电源 电池"},
+	{[]string{"未登记", "未激活", "没激活", "激活", "新机器", "刚买", "新买", "新机", "绑定"}, "终端未登记 激活"},
+	{[]string{"到账", "结算", "没到账", "不到账", "settlement"}, "结算 到账"},
+	{[]string{"骗子", "诈骗", "冒充", "自称", "验证码", "解冻", "主管密码", "远程", "套现", "低费率", "scam", "pretend", "claiming", "sms code"}, "诈骗 冒充客服"},
+	{[]string{"伪卡", "假卡", "盗刷", "复制", "克隆", "可疑", "不是我刷", "好几张卡", "轮着刷", "偷看", "counterfeit", "fraud", "stolen"}, "伪卡 盗刷"},
+	{[]string{"收银员", "店员", "员工", "新手", "按错", "不会用", "cashier", "staff"}, "操作员 培训"},
+	{[]string{"跳码", "mcc", "商户类别"}, "跳码"},
+	{[]string{"所有卡", "每张卡", "全部卡", "哪张卡都", "什么卡都", "都刷不了", "all cards", "every card"}, "所有卡都刷不了"},
+	{[]string{"只有这张", "就这张", "这一张", "别的卡可以", "其他卡可以", "其他卡正常", "别的卡都行", "only one card", "one card"}, "只有一张卡不行"},
+	{[]string{"visa", "master", "万事达", "jcb", "运通", "外卡", "境外卡", "外国", "老外", "国外的卡", "foreign card"}, "外卡 境外卡 外汇"},
+	{[]string{"扫码", "二维码", "微信支付", "支付宝", "qr"}, "扫码"},
+	{[]string{"撤销", "退货", "退款", "refund", "void"}, "撤销 退货"},
+	{[]string{"升级", "更新", "版本", "update", "upgrade"}, "软件版本 升级"},
+	{[]string{"下雨", "打雷", "雷电", "天气", "潮湿"}, "天气恶劣"},
+}
+
+// genericCanonical is the canonical form of every way of saying "it failed".
+const genericCanonical = "交易失败"
+
+// Expand appends the canonical terms of every synonym found in s.
+// s should already be normalised (lower-case, half-width).
+func Expand(s string) string {
+	return s + canonicals(s, true)
+}
+
+// canonicals returns the canonical terms of the synonyms found in s, each
+// preceded by a space; the generic "交易失败" only when withGeneric.
+func canonicals(s string, withGeneric bool) string {
+	var b strings.Builder
+	for _, syn := range synonyms {
+		if !withGeneric && syn.canonical == genericCanonical {
+			continue
+		}
+		for _, v := range syn.variants {
+			if strings.Contains(s, v) {
+				b.WriteByte(' ')
+				b.WriteString(syn.canonical)
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// Tokens splits text into search tokens: character bigrams for runs of CJK
+// (a run of one character stays a unigram) and lower-case words for runs of
+// letters and digits. It needs no dictionary, which keeps it fast and
+// predictable on the short, typo-ridden messages merchants send.
+func Tokens(s string) []string {
+	var out []string
+	var run []rune
+	var word []rune
+	flushCJK := func() {
+		switch {
+		case len(run) == 1:
+			out = append(out, string(run))
+		case len(run) > 1:
+			for i := 0; i+1 < len(run); i++ {
+				out = append(out, string(run[i:i+2]))
+			}
+		}
+		run = run[:0]
+	}
+	flushWord := func() {
+		if len(word) > 0 {
+			out = append(out, strings.ToLower(string(word)))
+		}
+		word = word[:0]
+	}
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			flushWord()
+			run = append(run, r)
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			flushCJK()
+			word = append(word, r)
+		default:
+			flushCJK()
+			flushWord()
+		}
+	}
+	flushCJK()
+	flushWord()
+	return out
+}
+
+// generic are words that say something failed without saying what: they
+// match half the knowledge base, so they count for nothing when judging
+// whether a message is specific enough to diagnose.
+var generic = []string{
+	"交易失败", "消费失败", "刷卡失败", "支付失败", "收款失败", "付款失败", "交易不成功", "不成功",
+	"刷不了卡", "刷不了", "刷不出去", "刷不过", "收不了款", "付不了款", "不能刷卡", "不能刷", "不能用", "用不了", "不好用",
+	"出问题", "有问题", "问题", "出错", "错误", "故障", "坏了", "不行", "失败", "异常", "报错",
+	"怎么办", "怎么回事", "怎么弄", "怎么搞", "怎么处理", "如何处理", "为什么", "为啥", "咋办", "咋回事", "什么原因", "原因",
+	"pos机", "pos", "机器", "机子", "终端", "刷卡机", "刷卡", "交易", "消费", "支付", "收款", "付款", "银行卡", "卡",
+	"显示", "提示", "出现", "一直", "总是", "老是", "突然", "今天", "刚才", "刚刚", "现在", "又", "还是",
+	"急急急", "急", "怎么", "开始", "好好的", "正常的", "这笔", "那笔", "一笔", "都", "就", "刚才这笔", "收不了", "付不了", "交易金额", "金额", "好几次", "几次", "每次", "老失败", "顾客", "客人", "客户", "我的", "我们", "我", "你们", "你", "请问", "帮忙", "帮我", "看看", "一下", "了", "吗", "呢", "啊", "呀", "的", "是", "在",
+	"help", "failed", "failure", "error", "problem", "transaction", "payment", "terminal", "card", "pos", "why", "what", "my", "the", "is", "it",
+}
+
+// Informative strips the generic words, identifiers and numbers from s and
+// adds the canonical terms of its specific synonyms, leaving what can tell
+// one cause from another ("刷卡失败了怎么办" leaves nothing; "读卡失败"
+// keeps 读卡).
+func Informative(s string) string {
+	specific := canonicals(s, false)
+	s = identifiers.ReplaceAllString(s, " ")
+	for _, g := range generic {
+		s = strings.ReplaceAll(s, g, " ")
+	}
+	return dropLoneHan(s) + specific
+}
+
+// dropLoneHan blanks Chinese characters left standing alone after the
+// generic words are gone ("刷了" leaves "刷"): one character is too little to
+// tell causes apart.
+func dropLoneHan(s string) string {
+	rs := []rune(s)
+	for i, r := range rs {
+		if !unicode.Is(unicode.Han, r) {
+			continue
+		}
+		prev := i > 0 && unicode.Is(unicode.Han, rs[i-1])
+		next := i+1 < len(rs) && unicode.Is(unicode.Han, rs[i+1])
+		if !prev && !next {
+			rs[i] = ' '
+		}
+	}
+	return string(rs)
+}
+
+// identifiers are receipt numbers and amounts: they say which transaction,
+// not what went wrong.
+var identifiers = regexp.MustCompile(`(商户号|商户编号|终端号|终端编号|参考号|流水号|凭证号|批次号|订单号|金额)?[::]?\s*[0-9*]+(\.[0-9]+)?\s*(元|块|笔|次|号|点|分钟|分|秒|天|个|张|台|年|月|日)?`)

@@ -1,0 +1,183 @@
+package understand
+
+import (
+	"strings"
+	"testing"
+)
+
+// testKnown is a knowledge base's code list: some UnionPay two-digit codes
+// and the letter codes A0–A7 (A8 deliberately missing).
+var testKnown = []string{"00", "01", "03", "04", "05", "14", "25", "33", "51", "55", "61", "77", "96", "97", "99",
+	"A0", "A1", "A2", "A3", "A4", "A5", "A6", "A7"}
+
+func TestExtract(t *testing.T) {
+	t.Parallel()
+	codes := NewCodes(testKnown)
+	tests := []struct {
+		name string
+		in   string
+		want string // "" means no code
+	}{
+		// Codes, in the forms merchants type them.
+		{"bare code", "51", "51"},
+		{"bare code with question mark", "51？", "51"},
+		{"bare letter code lowercase", "a0", "A0"},
+		{"bare letter code uppercase", "A7", "A7"},
+		{"after 交易失败", "交易失败51", "51"},
+		{"after 交易失败 and space", "交易失败 51", "51"},
+		{"after 刷卡显示交易失败", "刷卡显示交易失败51", "51"},
+		{"label 错误码 full-width colon", "错误码：A0", "A0"},
+		{"label 错误码 lowercase letter", "错误码a0", "A0"},
+		{"label 返回码", "返回码 05", "05"},
+		{"label RC colon", "RC:96", "96"},
+		{"label rc equals", "rc=96", "96"},
+		{"label rc glued", "rc96", "96"},
+		{"label 应答码", "应答码25", "25"},
+		{"label 响应码", "响应码 14", "14"},
+		{"parentheses", "(33)", "33"},
+		{"full-width parentheses", "交易失败（33）", "33"},
+		{"label error", "error 55", "55"},
+		{"label err", "err 55", "55"},
+		{"label code", "code 51", "51"},
+		{"label error code", "Error Code: 05", "05"},
+		{"label 代码", "代码51", "51"},
+		{"after 提示", "提示51", "51"},
+		{"after 显示", "显示51", "51"},
+		{"before 错误", "51错误", "51"},
+		{"after 报", "报51", "51"},
+		{"after 报了", "又报了51", "51"},
+		{"after 出现", "出现51", "51"},
+		{"letter code after 显示 with meaning", "显示 A0 MAC校验错", "A0"},
+		{"before meaning words", "51 余额不足", "51"},
+		{"after 就是个", "就是个05", "05"},
+		{"after 还是", "还是51", "51"},
+		{"meaning before code", "此卡为无效卡 04", "04"},
+		{"meaning after code glued", "显示03无效商户", "03"},
+		{"asking what it means", "05什么意思", "05"},
+		{"05号错误", "05号错误怎么解决", "05"},
+		{"ocr screen", "交易失败\n应答码:51\n余额不足", "51"},
+		{"ocr with date and time", "交昜失败\n此卡为无效卡\n应答码:04\n日期:0501 时间:185503", "04"},
+		{"code next to masked card", "51 622202*********0128", "51"},
+		{"code after masked card", "卡号622202*********0128 刷卡显示55", "55"},
+		{"english declined", "card declined with code 55", "55"},
+		{"english shows", "the pos shows 96", "96"},
+		{"labelled beats context", "交易失败51，应答码是05", "05"},
+		{"private code labelled", "错误码E102", "E102"},
+		{"private numeric code labelled", "code 1001", "1001"},
+		{"private code after 提示码", "提示码：C0", "C0"},
+		{"unknown letter code labelled", "错误码A8", "A8"},
+		{"single digit labelled", "返回码 5", "05"},
+		{"spelling fixed first", "交意失拜 51", "51"},
+		{"code after amount", "消费51元，交易失败05", "05"},
+
+		// Numbers that are not codes.
+		{"amount yuan", "1000元", ""},
+		{"amount after 消费", "消费51元", ""},
+		{"amount kuai", "51块", ""},
+		{"amount yen sign", "¥51", ""},
+		{"amount full-width yen sign", "￥51", ""},
+		{"amount chinese numerals", "两万", ""},
+		{"decimal amount", "51.00", ""},
+		{"amount without unit after 消费", "消费51 刷不了", ""},
+		{"count times", "3次", ""},
+		{"count 51 times", "刷了51次", ""},
+		{"ordinal", "第2笔", ""},
+		{"failure count", "交易失败了51次", ""},
+		{"clock time", "10:51", ""},
+		{"time after 显示", "显示10:51交易失败", ""},
+		{"chinese time", "下午3点51分", ""},
+		{"minutes", "51分钟", ""},
+		{"iso date", "2026-11-25", ""},
+		{"date after 失败", "失败 2026-11-25", ""},
+		{"chinese date", "11月25日", ""},
+		{"day of month", "25号", ""},
+		{"percentage", "51%", ""},
+		{"phone number", "13800138000", ""},
+		{"card number", "6222021234567890128", ""},
+		{"grouped card number", "6222 0212 3456 7890 128", ""},
+		{"masked card number", "622202*********0128", ""},
+		{"merchant number", "商户号123456789012345", ""},
+		{"terminal number", "终端号 12345678", ""},
+		{"reference number", "参考号 123456789012", ""},
+		{"voucher number", "凭证号 000123", ""},
+		{"batch number", "批次号:000001", ""},
+		{"model P2", "我的机器是P2", ""},
+		{"model A8 not a known code", "A8机器刷不了", ""},
+		{"model A920", "收银机是a920", ""},
+		{"signal 4G", "4G信号不好", ""},
+		{"signal 5G", "5G", ""},
+		{"signal 2G with space", "只有2G", ""},
+		{"wifi", "连的wifi", ""},
+		{"version", "v1.2", ""},
+		{"version number", "3.0", ""},
+		{"machines", "2台机器", ""},
+		{"people", "51个人", ""},
+		{"unlabelled private code", "显示E102", ""},
+		{"unlabelled 4 digits after 交易失败", "交易失败1001", ""},
+		{"bare two digits in a sentence", "我今年51了还在用pos", ""},
+		{"single digit", "3", ""},
+		{"days", "等了51天", ""},
+		{"thousands separator", "51,000", ""},
+		{"english times", "tried 51 times", ""},
+		{"english amount", "paid 51 yuan", ""},
+		{"no digits", "刷卡失败怎么办", ""},
+		{"pin wrong 3 times", "密码错了3次", ""},
+	}
+	negatives := 0
+	for _, tc := range tests {
+		if tc.want == "" {
+			negatives++
+		}
+	}
+	if len(tests) < 70 || negatives*2 < len(tests) {
+		t.Fatalf("want at least 70 cases, half negative; have %d with %d negative", len(tests), negatives)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			in := Normalize(tc.in)
+			got, ok := codes.Extract(in)
+			if got != tc.want || ok != (tc.want != "") {
+				t.Errorf("Extract(%q) = %q, %v; want %q", in, got, ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewCodesNormalisesKnown(t *testing.T) {
+	t.Parallel()
+	codes := NewCodes([]string{" a0 ", ""})
+	if got, ok := codes.Extract("a0"); got != "A0" || !ok {
+		t.Errorf(`Extract("a0") = %q, %v; want "A0", true`, got, ok)
+	}
+	if got, ok := NewCodes(nil).Extract("a0"); ok {
+		t.Errorf(`Extract("a0") with no known codes = %q, true; want no code`, got)
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add("交易失败51")
+	f.Add("错误码：E102 10:51")
+	codes := NewCodes(testKnown)
+	f.Fuzz(func(t *testing.T, s string) {
+		code, ok := codes.Extract(Normalize(s))
+		if ok != (code != "") || len(code) > 5 || strings.ToUpper(code) != code {
+			t.Fatalf("Extract(Normalize(%q)) = %q, %v", s, code, ok)
+		}
+	})
+}
+
+func BenchmarkExtract(b *testing.B) {
+	codes := NewCodes(testKnown)
+	msgs := []string{
+		Normalize("刷卡显示交易失败51，余额不足怎么办"),
+		Normalize("交易失败\n此卡为无效卡\n应答码:04\n日期:0501 时间:185503"),
+		Normalize("商户号123456789012345 终端号12345678 消费51元 10:51 第2笔"),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			codes.Extract(m)
+		}
+	}
+}
