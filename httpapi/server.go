@@ -20,9 +20,12 @@ type Engine interface {
 
 // Defaults used for zero Options fields.
 const (
+	// DefaultMaxBodyBytes bounds a POST /v1/messages body: 64 KiB.
 	DefaultMaxBodyBytes = 64 << 10
+	// DefaultMaxTextRunes bounds a message's text: 2000 characters.
 	DefaultMaxTextRunes = 2000
-	DefaultTimeout      = 15 * time.Second
+	// DefaultTimeout bounds each request: 15 s.
+	DefaultTimeout = 15 * time.Second
 )
 
 // Options configure a Server. The zero value is usable: every zero field takes
@@ -41,8 +44,7 @@ type Options struct {
 
 // Server is the HTTP channel. It routes requests, gives each one a request id
 // and a deadline, logs it, and turns handler panics into 500 responses. Build
-// it with New. It is safe for concurrent use once routes are mounted; Handle
-// must not be called while it is serving.
+// it with New. It is safe for concurrent use.
 type Server struct {
 	engine  Engine
 	log     *slog.Logger
