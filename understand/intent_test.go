@@ -34,6 +34,8 @@ func TestWantsHuman(t *testing.T) {
 		{"投诉", "我要投诉", true},
 		{"经理", "叫你们经理来", true},
 		{"跟人说", "我想跟人说", true},
+		{"让人跟我说话", "你们能不能让人跟我说话", true},
+		{"不想跟机器", "不想跟机器人聊了", true},
 		{"talk to a human", "Talk to a human", true},
 		{"agent", "agent please", true},
 		{"real person", "I want a real person", true},
