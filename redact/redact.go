@@ -88,17 +88,18 @@ type span struct {
 	plausible bool // every group has 3+ digits, as card groupings do
 }
 
-// cardKeyword marks the start of a card number the merchant typed on purpose.
-var cardKeyword = regexp.MustCompile(`(?i)卡号|银行卡|信用卡|储蓄卡|借记卡|\bcard\s*(?:number|num|no\.?|#)`)
+// cardKeyword, at the end of the text before a run of digits, marks a card
+// number the merchant typed on purpose: at most six runes and no digit sit
+// between the keyword and the number ("卡号是：", "card no. ").
+var cardKeyword = regexp.MustCompile(`(?i)(?:卡号|银行卡|信用卡|储蓄卡|借记卡|\bcard\s*(?:number|num|no\.?|#))[^0-9]{0,6}$`)
+
+// keywordWindow is how many bytes before a run may hold the keyword and gap.
+const keywordWindow = 48
 
 // merchantLabel precedes a merchant number (商户号), which is 15 characters
 // with no check digit: about one in ten passes Luhn by chance, and masking
 // it would leave the bot unable to read the number it asks for.
 var merchantLabel = regexp.MustCompile(`商户(?:编号|号码?|代码)(?:\s|[:：是为])*$`)
-
-// maxKeywordGap is how many runes may sit between a card keyword and the
-// digits ("卡号是：", "card no. ").
-const maxKeywordGap = 6
 
 // maskPANs masks card numbers and returns the new text and how many it masked.
 func maskPANs(s string) (string, int) {
@@ -106,11 +107,9 @@ func maskPANs(s string) (string, int) {
 	if len(groups) == 0 {
 		return s, 0
 	}
-	keywordEnds := keywordEnds(s)
-
 	var masked []span
 	for _, run := range runs(s, groups) {
-		masked = append(masked, chooseSpans(s, groups, run, keywordEnds)...)
+		masked = append(masked, chooseSpans(s, groups, run)...)
 	}
 	if len(masked) == 0 {
 		return s, 0
@@ -155,6 +154,21 @@ func digitGroups(s string) []group {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// hasDigitRun reports whether s holds n or more ASCII digits in a row.
+func hasDigitRun(s string, n int) bool {
+	run := 0
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
+		}
+	}
+	return false
+}
 
 // runs splits groups into runs that may form one card number: neighbours
 // joined by exactly one separator. Groups that are halves of an earlier mask
@@ -215,40 +229,23 @@ func stars(between string) bool {
 	return len(between) >= 3 && strings.Trim(between, "*") == ""
 }
 
-// keywordEnds returns the byte offsets where card keywords end.
-func keywordEnds(s string) []int {
-	var ends []int
-	for _, m := range cardKeyword.FindAllStringIndex(s, -1) {
-		ends = append(ends, m[1])
+// followsKeyword reports whether a card keyword comes shortly before offset.
+func followsKeyword(s string, offset int) bool {
+	from := max(0, offset-keywordWindow)
+	for from < offset && !utf8.RuneStart(s[from]) {
+		from++
 	}
-	return ends
-}
-
-// followsKeyword reports whether a card keyword ends shortly before offset
-// with no digit in between. Only the nearest keyword can qualify: the gap
-// from any earlier one contains the nearest one's gap.
-func followsKeyword(s string, ends []int, offset int) bool {
-	i, found := slices.BinarySearch(ends, offset)
-	if !found {
-		i--
-	}
-	if i < 0 {
-		return false
-	}
-	gap := s[ends[i]:offset]
-	return utf8.RuneCountInString(gap) <= maxKeywordGap && !strings.ContainsAny(gap, "0123456789")
+	return cardKeyword.MatchString(s[from:offset])
 }
 
 // chooseSpans picks the card numbers in run [first, last] of groups. Every
 // Luhn-valid span of 13–19 digits ends up masked or overlapping a masked one;
 // plausible groupings and longer spans win, so in "51 6222 0212 3456 7890"
 // the response code 51 stays outside the card number when it can.
-func chooseSpans(s string, groups []group, run [2]int, keywordEnds []int) []span {
+func chooseSpans(s string, groups []group, run [2]int) []span {
 	var cands []span
-	if followsKeyword(s, keywordEnds, groups[run[0]].start) {
-		if sp, ok := keywordSpan(groups, run); ok {
-			cands = append(cands, sp)
-		}
+	if sp, ok := keywordSpan(groups, run); ok && followsKeyword(s, groups[run[0]].start) {
+		cands = append(cands, sp)
 	}
 	keyed := len(cands)
 	for from := run[0]; from <= run[1]; from++ {
@@ -353,15 +350,20 @@ var secretExpiry = regexp.MustCompile(`(?i)(?:有效期|\bexp(?:iry|iration)?(?:
 
 // maskSecrets masks secret values and returns the new text and their number.
 func maskSecrets(s string) (string, int) {
+	// The patterns are costly on long texts; most messages cannot match them.
 	var found [][2]int
-	for _, m := range secretPIN.FindAllStringSubmatchIndex(s, -1) {
-		if n := m[3] - m[2]; n >= 3 && n <= 8 && standsAlone(s, m[2], m[3]) {
-			found = append(found, [2]int{m[2], m[3]})
+	if hasDigitRun(s, 3) {
+		for _, m := range secretPIN.FindAllStringSubmatchIndex(s, -1) {
+			if n := m[3] - m[2]; n >= 3 && n <= 8 && standsAlone(s, m[2], m[3]) {
+				found = append(found, [2]int{m[2], m[3]})
+			}
 		}
 	}
-	for _, m := range secretExpiry.FindAllStringSubmatchIndex(s, -1) {
-		if standsAlone(s, m[2], m[3]) {
-			found = append(found, [2]int{m[2], m[3]})
+	if lower := strings.ToLower(s); strings.Contains(s, "有效期") || strings.Contains(lower, "exp") || strings.Contains(lower, "valid") {
+		for _, m := range secretExpiry.FindAllStringSubmatchIndex(s, -1) {
+			if standsAlone(s, m[2], m[3]) {
+				found = append(found, [2]int{m[2], m[3]})
+			}
 		}
 	}
 	if len(found) == 0 {
