@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/retrieval"
@@ -65,6 +66,15 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		}
 	}
 
+	if !hasCode && utf8.RuneCountInString(text) <= 12 {
+		// Courtesies after an answer are not a new question.
+		switch {
+		case understand.Thanks(text):
+			return simpleReply(thanksText(lang)), nil
+		case understand.Greeting(text) && len(st.History) > 0:
+			return simpleReply(greetingText(lang).text), nil
+		}
+	}
 	pending := st.Pending
 	st.Pending = nil
 	if hasCode {

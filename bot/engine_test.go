@@ -155,6 +155,16 @@ func TestClarifyThenResolve(t *testing.T) {
 	}
 }
 
+func TestThanksAfterAnswer(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "thanks", "交易失败51")
+	r := ask(t, e, "thanks", "谢谢")
+	if len(r.Sources) != 0 || !strings.Contains(r.Answer, "不客气") {
+		t.Fatalf("谢谢 was answered as a question:\n%s", r.Answer)
+	}
+}
+
 func TestAsksOnlyOnce(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

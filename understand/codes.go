@@ -40,6 +40,22 @@ const (
 // counting as a bare code.
 var maskedCard = regexp.MustCompile(`\d{4,6}[ *]*\*[ *]*\d{4}`)
 
+// letterO reads "ao" as "a0" where that is a known code: OCR and merchants
+// both write the letter O for the zero in A0.
+func (c *Codes) letterO(s string) string {
+	return letterOCode.ReplaceAllStringFunc(s, func(m string) string {
+		i := strings.IndexAny(m, "abcdefghijklmnopqrstuvwxyz")
+		fixed := m[:i+1] + "0" + m[i+2:]
+		if c.known[strings.ToUpper(m[i:i+1])+"0"] {
+			return fixed
+		}
+		return m
+	})
+}
+
+// letterOCode is a letter followed by the letter o, standing alone.
+var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
+
 // Extract returns the response code in s, which should be normalised text:
 // a UnionPay code as two uppercase characters ("51", "05", "A0"), or a
 // brand's own code ("E102", "1001") when it is explicitly labelled.
@@ -51,6 +67,7 @@ var maskedCard = regexp.MustCompile(`\d{4,6}[ *]*\*[ *]*\d{4}`)
 // candidates remain, a labelled one wins, then the first.
 func (c *Codes) Extract(s string) (code string, ok bool) {
 	s = asciiLower(maskedCard.ReplaceAllString(s, " "))
+	s = c.letterO(s)
 	best, bestScore := "", notCode
 	for i := 0; i < len(s); {
 		if !isAlnum(s[i]) {

@@ -61,11 +61,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch cmd {
 	case "serve":
+		tc, err := loadTelegramConfig(getenv)
+		if err != nil {
+			return err
+		}
 		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, log)
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, e, log, stderr)
+		return serve(ctx, cfg, tc, e, log, stderr)
 	case "ask":
 		fs := flag.NewFlagSet("posbot ask", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -151,13 +155,21 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 	return bot.New(ecfg)
 }
 
-func serve(ctx context.Context, cfg config, e *bot.Engine, log *slog.Logger, stderr io.Writer) error {
+func serve(ctx context.Context, cfg config, tc telegramConfig, e *bot.Engine, log *slog.Logger, stderr io.Writer) error {
 	srv := httpapi.New(e, httpapi.Options{Logger: log})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	waitTelegram := func() error { return nil }
+	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
+		if waitTelegram, err = startTelegram(ctx, tc, e, srv, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stderr, "posbot is listening on http://%s\n  chat page: http://%s/\n  API: POST http://%s/v1/messages {\"conversation_id\",\"text\"}\n", ln.Addr(), ln.Addr(), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -169,5 +181,5 @@ func serve(ctx context.Context, cfg config, e *bot.Engine, log *slog.Logger, std
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return hs.Shutdown(sctx)
+	return errors.Join(hs.Shutdown(sctx), waitTelegram())
 }

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/dedup"
+	"github.com/posbot/posbot/httpapi"
+	"github.com/posbot/posbot/ocr"
+	"github.com/posbot/posbot/telegram"
+)
+
+// telegramWebhookPath is where Telegram posts updates in webhook mode.
+const telegramWebhookPath = "/telegram/webhook"
+
+// telegramConfig is the Telegram channel's configuration. The channel runs
+// when Token is set.
+type telegramConfig struct {
+	Token         string // POSBOT_TELEGRAM_TOKEN
+	APIURL        string // POSBOT_TELEGRAM_API_URL: another Bot API server
+	WebhookSecret string // POSBOT_TELEGRAM_WEBHOOK_SECRET: webhook mode when set
+	WebhookURL    string // POSBOT_TELEGRAM_WEBHOOK_URL: registered with setWebhook at start-up
+	Workers       int    // POSBOT_TELEGRAM_WORKERS: chats answered at once
+	TesseractPath string // POSBOT_TESSERACT_PATH: the OCR binary, "off" for none
+	OCRTimeout    time.Duration
+}
+
+// Enabled reports whether the Telegram channel is configured.
+func (c telegramConfig) Enabled() bool { return c.Token != "" }
+
+var (
+	botToken      = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+	webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`) // Bot API setWebhook rule
+)
+
+// loadTelegramConfig reads the POSBOT_TELEGRAM_* variables through getenv.
+// Errors name the variable and never quote the token or the secret.
+func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
+	c := telegramConfig{
+		Token:         strings.TrimSpace(getenv("POSBOT_TELEGRAM_TOKEN")),
+		APIURL:        getenv("POSBOT_TELEGRAM_API_URL"),
+		WebhookSecret: getenv("POSBOT_TELEGRAM_WEBHOOK_SECRET"),
+		WebhookURL:    getenv("POSBOT_TELEGRAM_WEBHOOK_URL"),
+		Workers:       telegram.DefaultWorkers,
+		TesseractPath: or(getenv("POSBOT_TESSERACT_PATH"), "tesseract"),
+		OCRTimeout:    ocr.DefaultTimeout,
+	}
+	if c.Token == "" {
+		for _, v := range []string{"POSBOT_TELEGRAM_WEBHOOK_SECRET", "POSBOT_TELEGRAM_WEBHOOK_URL", "POSBOT_TELEGRAM_API_URL"} {
+			if getenv(v) != "" {
+				return c, fmt.Errorf("POSBOT_TELEGRAM_TOKEN: required when %s is set", v)
+			}
+		}
+		return c, nil
+	}
+	if !botToken.MatchString(c.Token) {
+		return c, errors.New("POSBOT_TELEGRAM_TOKEN: not a bot token (want <bot id>:<secret> from @BotFather)")
+	}
+	if c.APIURL != "" && !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") {
+		return c, fmt.Errorf("POSBOT_TELEGRAM_API_URL: %q is not an http(s) URL", c.APIURL)
+	}
+	if c.WebhookSecret != "" && !webhookSecret.MatchString(c.WebhookSecret) {
+		return c, errors.New("POSBOT_TELEGRAM_WEBHOOK_SECRET: use 1-256 characters A-Z, a-z, 0-9, _ and -")
+	}
+	if c.WebhookURL != "" {
+		if c.WebhookSecret == "" {
+			return c, errors.New("POSBOT_TELEGRAM_WEBHOOK_URL: requires POSBOT_TELEGRAM_WEBHOOK_SECRET")
+		}
+		if !strings.HasPrefix(c.WebhookURL, "https://") && (c.APIURL == "" || !strings.HasPrefix(c.WebhookURL, "http://")) {
+			return c, fmt.Errorf("POSBOT_TELEGRAM_WEBHOOK_URL: %q is not an https URL", c.WebhookURL)
+		}
+	}
+	if v := getenv("POSBOT_TELEGRAM_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			return c, fmt.Errorf("POSBOT_TELEGRAM_WORKERS: %q is not a number from 1 to 1024", v)
+		}
+		c.Workers = n
+	}
+	return c, nil
+}
+
+// startTelegram starts the Telegram channel: long polling, or in webhook mode
+// a handler mounted on srv at POST /telegram/webhook (so it must be called
+// before srv serves). It checks the token and registers or removes the
+// webhook before returning, so a misconfiguration fails start-up. The channel
+// stops when ctx is done; wait blocks until it has, and returns its error.
+func startTelegram(ctx context.Context, tc telegramConfig, e *bot.Engine, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
+	var reader ocr.Reader
+	if tc.TesseractPath != "off" {
+		t := &ocr.Tesseract{Path: tc.TesseractPath, Timeout: tc.OCRTimeout}
+		if err := t.Check(); err != nil {
+			log.Warn("OCR unavailable: photos will be answered with a request to type the code", "err", err)
+		} else {
+			reader = t
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	a, err := telegram.New(sctx, telegram.Config{
+		Token:         tc.Token,
+		ServerURL:     tc.APIURL,
+		WebhookSecret: tc.WebhookSecret,
+		WebhookURL:    tc.WebhookURL,
+		Workers:       tc.Workers,
+	}, e, telegram.Deps{
+		Dedup:  &dedup.Memory{},
+		OCR:    reader,
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Register(sctx); err != nil {
+		return nil, err
+	}
+	if tc.WebhookSecret != "" {
+		srv.Handle("POST "+telegramWebhookPath, a.WebhookHandler())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.Run(ctx) }()
+	return sync.OnceValue(func() error { return <-errc }), nil
+}

@@ -1,0 +1,58 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	tgbot "github.com/go-telegram/bot"
+)
+
+// errFileTooLarge is returned for a file over MaxImageBytes.
+var errFileTooLarge = errors.New("telegram: file too large")
+
+// download fetches a file through getFile and the file link, reading at most
+// MaxImageBytes. The link holds the bot token: it is never logged, and errors
+// that would carry it are stripped of it.
+func (a *Adapter) download(ctx context.Context, fileID string) ([]byte, error) {
+	f, err := a.bot.GetFile(ctx, &tgbot.GetFileParams{FileID: fileID})
+	if err != nil {
+		return nil, fmt.Errorf("get file: %s", a.scrub(err))
+	}
+	if f.FileSize > a.cfg.MaxImageBytes {
+		return nil, errFileTooLarge
+	}
+	if f.FilePath == "" {
+		return nil, errors.New("get file: no file path")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.bot.FileDownloadLink(f), nil)
+	if err != nil {
+		return nil, errors.New("download file: bad link")
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL part holds the token
+		}
+		return nil, fmt.Errorf("download file: %s", a.scrub(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("download file: status %d", resp.StatusCode)
+	}
+	if resp.ContentLength > a.cfg.MaxImageBytes {
+		return nil, errFileTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, a.cfg.MaxImageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("download file: %s", a.scrub(err))
+	}
+	if int64(len(b)) > a.cfg.MaxImageBytes {
+		return nil, errFileTooLarge
+	}
+	return b, nil
+}

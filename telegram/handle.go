@@ -1,0 +1,264 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/ocr"
+)
+
+// incoming is an update reduced to what posbot uses. models.Update does not
+// leave the routing code.
+type incoming struct {
+	updateID int64
+	chatID   int64
+	kind     kind
+	text     string // the text, the caption of an image, or the command's argument
+	command  string // "start", "help", …, for kindCommand
+	target   string // kindCommand: the bot named in "/start@name", "" if none
+	fileID   string // kindImage
+	fileSize int64  // kindImage, 0 if unknown
+	queryID  string // kindCallback
+	data     string // kindCallback
+}
+
+type kind int
+
+const (
+	kindText kind = iota + 1
+	kindCommand
+	kindImage
+	kindCallback
+	kindOther // stickers, voice, files that are not images…
+)
+
+// convert reduces an update to an incoming message; ok is false for updates
+// posbot does not answer (edits, channel posts, service messages).
+func convert(u *models.Update) (incoming, bool) {
+	in := incoming{updateID: u.ID}
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		if m.From != nil && m.From.IsBot {
+			return in, false
+		}
+		in.chatID = m.Chat.ID
+		switch {
+		case len(m.Photo) > 0:
+			p := m.Photo[len(m.Photo)-1] // sizes are sent smallest first
+			in.kind, in.fileID, in.fileSize, in.text = kindImage, p.FileID, int64(p.FileSize), m.Caption
+		case m.Document != nil && strings.HasPrefix(m.Document.MimeType, "image/"):
+			in.kind, in.fileID, in.fileSize, in.text = kindImage, m.Document.FileID, m.Document.FileSize, m.Caption
+		case strings.HasPrefix(m.Text, "/"):
+			in.kind = kindCommand
+			in.command, in.target, in.text = parseCommand(m.Text)
+		case strings.TrimSpace(m.Text) != "":
+			in.kind, in.text = kindText, m.Text
+		case m.Sticker != nil || m.Voice != nil || m.Audio != nil || m.Video != nil ||
+			m.VideoNote != nil || m.Document != nil || m.Location != nil || m.Contact != nil:
+			in.kind = kindOther
+		default:
+			return in, false // joins, pins and other service messages
+		}
+		return in, true
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		in.kind, in.queryID, in.data = kindCallback, q.ID, q.Data
+		switch {
+		case q.Message.Message != nil:
+			in.chatID = q.Message.Message.Chat.ID
+		case q.Message.InaccessibleMessage != nil && q.Message.InaccessibleMessage.Chat.ID != 0:
+			in.chatID = q.Message.InaccessibleMessage.Chat.ID
+		default:
+			in.chatID = q.From.ID // a private chat's id is the user's
+		}
+		return in, in.chatID != 0
+	}
+	return in, false
+}
+
+// parseCommand splits "/start@posbot_bot arg" into "start", "posbot_bot"
+// and "arg".
+func parseCommand(text string) (cmd, target, arg string) {
+	head, arg, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
+	head, target, _ = strings.Cut(head, "@")
+	return strings.ToLower(head), target, strings.TrimSpace(arg)
+}
+
+func conversationID(chatID int64) string {
+	return "tg:" + strconv.FormatInt(chatID, 10)
+}
+
+// handle answers one update. It runs on the chat's worker, under the update's
+// deadline.
+func (a *Adapter) handle(ctx context.Context, in incoming) {
+	start := time.Now()
+	log := a.log.With("update_id", in.updateID, "chat_id", in.chatID)
+	switch in.kind {
+	case kindText:
+		a.answer(ctx, in.chatID, bot.Message{Text: in.text})
+	case kindCommand:
+		a.command(ctx, in)
+	case kindImage:
+		a.image(ctx, in)
+	case kindCallback:
+		a.callback(ctx, in)
+	case kindOther:
+		a.say(ctx, in.chatID, textUnsupported)
+	}
+	log.Debug("update handled", "kind", int(in.kind), "latency_ms", time.Since(start).Milliseconds())
+}
+
+func (a *Adapter) command(ctx context.Context, in incoming) {
+	if in.target != "" && !strings.EqualFold(in.target, a.username) {
+		return // "/start@otherbot" in a group is for another bot
+	}
+	switch in.command {
+	case "start":
+		a.say(ctx, in.chatID, textStart)
+	case "human":
+		a.answer(ctx, in.chatID, bot.Message{Text: "转人工"})
+	case "reset":
+		a.options.forget(in.chatID)
+		if err := a.engine.Reset(ctx, conversationID(in.chatID)); err != nil {
+			a.log.Error("reset failed", "chat_id", in.chatID, "err", err)
+			a.say(ctx, in.chatID, textFailed)
+			return
+		}
+		a.say(ctx, in.chatID, textReset)
+	default: // "help" and anything unknown
+		a.say(ctx, in.chatID, textHelp)
+	}
+}
+
+// answer hands a message to the engine, showing "typing…" meanwhile, and
+// sends the reply.
+func (a *Adapter) answer(ctx context.Context, chatID int64, m bot.Message) {
+	m.ConversationID, m.Channel = conversationID(chatID), "telegram"
+	a.produce(ctx, chatID, func(ctx context.Context) (bot.Reply, error) {
+		return a.engine.Handle(ctx, m)
+	})
+}
+
+// produce runs fn with the typing action on and sends its reply. When fn
+// fails (the update's deadline passed) the merchant is told to try again.
+func (a *Adapter) produce(ctx context.Context, chatID int64, fn func(context.Context) (bot.Reply, error)) {
+	stop := a.typing(ctx, chatID)
+	r, err := fn(ctx)
+	stop()
+	if err != nil {
+		a.log.Error("no answer", "chat_id", chatID, "err", err)
+		// The update's own context may be spent; the apology gets a moment of its own.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = a.reply(sctx, chatID, textFailed, nil)
+		return
+	}
+	a.sendReply(ctx, chatID, r)
+}
+
+// sendReply sends an engine reply with its buttons.
+func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply) {
+	kb := keyboard(r)
+	if len(r.Options) > 0 {
+		a.options.put(chatID, r.Options, time.Now())
+	}
+	_ = a.reply(ctx, chatID, r.Answer, kb) // failures are logged by reply
+}
+
+// say sends one of the adapter's own texts.
+func (a *Adapter) say(ctx context.Context, chatID int64, text string) {
+	_ = a.reply(ctx, chatID, text, nil)
+}
+
+// callback handles a button press: an option of a clarifying question goes to
+// the engine exactly as if it had been typed; 解决了 / 没解决 go to Feedback.
+// The query is always answered, so the button stops spinning.
+func (a *Adapter) callback(ctx context.Context, in incoming) {
+	cb := parseCallback(in.data)
+	text := ""
+	if cb.kind == "opt" {
+		var ok bool
+		if text, ok = a.options.get(in.chatID, cb.index, time.Now()); !ok {
+			cb.kind = ""
+		}
+	}
+	notice := ""
+	if cb.kind == "" {
+		notice = textStaleButton
+	}
+	if _, err := a.bot.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: in.queryID, Text: notice}); err != nil {
+		a.log.Debug("callback query not answered", "chat_id", in.chatID, "err", a.scrub(err))
+	}
+	switch cb.kind {
+	case "say":
+		a.answer(ctx, in.chatID, bot.Message{Text: cb.text})
+	case "opt":
+		a.answer(ctx, in.chatID, bot.Message{Text: text})
+	case "fb":
+		conv := conversationID(in.chatID)
+		a.produce(ctx, in.chatID, func(ctx context.Context) (bot.Reply, error) {
+			return a.engine.Feedback(ctx, conv, cb.solved)
+		})
+	default:
+		a.log.Info("unknown or stale callback data", "chat_id", in.chatID)
+	}
+}
+
+// image reads a photo or an image file with OCR and hands the text to the
+// engine with the caption. When nothing can be read the merchant is asked to
+// type the code or the words on the screen instead.
+func (a *Adapter) image(ctx context.Context, in incoming) {
+	if in.fileSize > a.cfg.MaxImageBytes {
+		a.say(ctx, in.chatID, textImageTooLarge(a.cfg.MaxImageBytes))
+		return
+	}
+	if a.ocr == nil {
+		a.unreadable(ctx, in, errors.New("no OCR configured"))
+		return
+	}
+	stop := a.typing(ctx, in.chatID)
+	text, err := a.readImage(ctx, in.fileID)
+	stop()
+	switch {
+	case errors.Is(err, errFileTooLarge), errors.Is(err, ocr.ErrTooLarge):
+		a.say(ctx, in.chatID, textImageTooLarge(a.cfg.MaxImageBytes))
+		return
+	case err == nil && !ocr.Useful(text):
+		err = errors.New("no text found")
+	}
+	if err != nil {
+		a.unreadable(ctx, in, err)
+		return
+	}
+	a.log.Info("screenshot read", "chat_id", in.chatID, "ocr_chars", len([]rune(text)))
+	a.answer(ctx, in.chatID, bot.Message{Text: in.text, ImageText: text})
+}
+
+// unreadable tells the merchant the picture could not be read. With a
+// caption, the caption is still answered.
+func (a *Adapter) unreadable(ctx context.Context, in incoming, why error) {
+	a.log.Info("screenshot not readable", "chat_id", in.chatID, "err", a.scrub(why))
+	if strings.TrimSpace(in.text) == "" {
+		a.say(ctx, in.chatID, textUnreadable)
+		return
+	}
+	a.say(ctx, in.chatID, textUnreadableCaption)
+	a.answer(ctx, in.chatID, bot.Message{Text: in.text})
+}
+
+// readImage downloads a file and reads it with OCR.
+func (a *Adapter) readImage(ctx context.Context, fileID string) (string, error) {
+	img, err := a.download(ctx, fileID)
+	if err != nil {
+		return "", err
+	}
+	return a.ocr.Read(ctx, img)
+}

@@ -1,0 +1,177 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// maxMessageUnits is Telegram's limit on a message's text, in UTF-16 code units.
+const maxMessageUnits = 4096
+
+// Backoff between retries of a failed send (not a 429, which says how long).
+const (
+	backoffBase = 500 * time.Millisecond
+	backoffMax  = 8 * time.Second
+	// maxRetryAfter caps how long a 429 is waited out; past it the update's
+	// deadline would run out anyway.
+	maxRetryAfter = 60 * time.Second
+)
+
+// errBlocked is returned when the user blocked the bot (403): nothing more can
+// be sent to them, now or on retry.
+var errBlocked = errors.New("telegram: user blocked the bot")
+
+// reply sends text to a chat as plain text (no parse mode, so nothing needs
+// escaping), split into messages under Telegram's limit; the buttons go with
+// the last one.
+func (a *Adapter) reply(ctx context.Context, chatID int64, text string, kb *inlineKeyboard) error {
+	parts := split(text, maxMessageUnits)
+	for i, p := range parts {
+		params := &tgbot.SendMessageParams{ChatID: chatID, Text: p}
+		if i == len(parts)-1 && kb != nil {
+			params.ReplyMarkup = kb
+		}
+		if err := a.send(ctx, params); err != nil {
+			if errors.Is(err, errBlocked) {
+				a.log.Info("user blocked the bot", "chat_id", chatID)
+			} else {
+				a.log.Error("reply not sent", "chat_id", chatID, "part", i+1, "parts", len(parts), "err", a.scrub(err))
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// send calls sendMessage, waiting out 429s for their retry_after and retrying
+// other transient failures with exponential backoff, SendRetries times at
+// most. A 403 (the user blocked the bot) and other 4xx refusals are final.
+func (a *Adapter) send(ctx context.Context, p *tgbot.SendMessageParams) error {
+	for attempt := 0; ; attempt++ {
+		_, err := a.bot.SendMessage(ctx, p)
+		if err == nil {
+			return nil
+		}
+		var wait time.Duration
+		var tooMany *tgbot.TooManyRequestsError
+		switch {
+		case errors.As(err, &tooMany):
+			wait = min(max(time.Duration(tooMany.RetryAfter)*time.Second, time.Second), maxRetryAfter)
+		case errors.Is(err, tgbot.ErrorForbidden):
+			return fmt.Errorf("%w: %s", errBlocked, a.scrub(err))
+		case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorUnauthorized),
+			errors.Is(err, tgbot.ErrorNotFound), tgbot.IsMigrateError(err):
+			return fmt.Errorf("send message: %w", err)
+		case ctx.Err() != nil:
+			return fmt.Errorf("send message: %w", ctx.Err())
+		default:
+			wait = min(backoffBase<<attempt, backoffMax)
+		}
+		if attempt >= a.cfg.SendRetries {
+			return fmt.Errorf("send message: giving up after %d attempts: %w", attempt+1, err)
+		}
+		a.log.Warn("send failed, retrying", "chat_id", p.ChatID, "attempt", attempt+1,
+			"wait_ms", wait.Milliseconds(), "err", a.scrub(err))
+		if err := a.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("send message: %w", err)
+		}
+	}
+}
+
+// typing shows "typing…" in the chat until the returned stop is called. The
+// action lasts about five seconds, so it is repeated every TypingInterval.
+func (a *Adapter) typing(ctx context.Context, chatID int64) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(a.cfg.TypingInterval)
+		defer t.Stop()
+		for {
+			_, err := a.bot.SendChatAction(ctx, &tgbot.SendChatActionParams{ChatID: chatID, Action: models.ChatActionTyping})
+			if err != nil && ctx.Err() == nil {
+				a.log.Debug("chat action not sent", "chat_id", chatID, "err", a.scrub(err))
+				if errors.Is(err, tgbot.ErrorForbidden) {
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// split cuts text into parts of at most limit UTF-16 code units, at line
+// breaks where it can, inside a line (between characters) only when the line
+// alone is too long. Blank parts are dropped.
+func split(text string, limit int) []string {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	if units(text) <= limit {
+		return []string{text}
+	}
+	var parts []string
+	var cur strings.Builder
+	n := 0 // units in cur
+	flush := func() {
+		if s := strings.TrimSpace(cur.String()); s != "" {
+			parts = append(parts, s)
+		}
+		cur.Reset()
+		n = 0
+	}
+	for line := range strings.Lines(text) {
+		u := units(line)
+		if n+u > limit {
+			flush()
+		}
+		if u <= limit {
+			cur.WriteString(line)
+			n += u
+			continue
+		}
+		// One line longer than a message: cut it between characters.
+		for _, r := range line {
+			ru := utf16.RuneLen(r)
+			if ru < 0 {
+				ru = 1 // invalid UTF-8 is sent as U+FFFD, one unit
+			}
+			if n+ru > limit {
+				flush()
+			}
+			cur.WriteRune(r)
+			n += ru
+		}
+	}
+	flush()
+	return parts
+}
+
+// units counts s in UTF-16 code units, as Telegram counts message length.
+func units(s string) int {
+	n := 0
+	for _, r := range s {
+		if u := utf16.RuneLen(r); u > 0 {
+			n += u
+		} else {
+			n++
+		}
+	}
+	return n
+}
