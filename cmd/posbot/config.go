@@ -19,6 +19,9 @@ type config struct {
 	ChatModel     string
 	EmbedModel    string
 	LLMTimeout    time.Duration
+
+	RedisURL    string
+	PostgresURL string
 }
 
 // loadConfig reads the POSBOT_* variables through getenv. Errors name the variable.
@@ -32,6 +35,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EmbedModel:    getenv("POSBOT_EMBED_MODEL"),
 		LLMTimeout:    20 * time.Second,
 		LogJSON:       getenv("POSBOT_LOG_FORMAT") != "text",
+		RedisURL:      getenv("POSBOT_REDIS_URL"),
+		PostgresURL:   getenv("POSBOT_POSTGRES_URL"),
 	}
 	switch c.Retriever {
 	case "lexical", "vector", "hybrid":

@@ -22,6 +22,7 @@ import (
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/llm"
+	"github.com/posbot/posbot/metrics"
 	"github.com/posbot/posbot/retrieval"
 )
 
@@ -43,6 +44,8 @@ const usage = `usage: posbot [command]
   chat                   talk to posbot in the terminal
   eval [flags]           run the evaluation harness (posbot eval -h)
   knowledge list [--json] print every knowledge passage
+  migrate                bring the PostgreSQL schema up to date (POSBOT_POSTGRES_URL)
+  ingest                 load the knowledge base into PostgreSQL, embedding what changed
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -65,11 +68,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, log)
+		m := metrics.New()
+		st, err := openStores(ctx, cfg, log, m)
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, tc, e, log, stderr)
+		defer st.close()
+		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, log, st.apply)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, tc, e, m, st.ready, log, stderr)
+	case "migrate":
+		return runMigrate(ctx, cfg.PostgresURL, stdout)
+	case "ingest":
+		return runIngest(ctx, cfg.PostgresURL, base, embedderFor(cfg), stdout)
 	case "ask":
 		fs := flag.NewFlagSet("posbot ask", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -135,7 +148,7 @@ func (f *levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 // buildEngine wires the knowledge base, retrieval and, when configured, the model.
-func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode string, log *slog.Logger) (*bot.Engine, error) {
+func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode string, log *slog.Logger, with ...func(*bot.Config)) (*bot.Engine, error) {
 	var model *llm.Client
 	if cfg.OpenAIBaseURL != "" {
 		model = llm.New(llm.Config{BaseURL: cfg.OpenAIBaseURL, APIKey: cfg.OpenAIAPIKey, ChatModel: cfg.ChatModel, EmbedModel: cfg.EmbedModel, Timeout: cfg.LLMTimeout})
@@ -152,11 +165,16 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 	if model != nil && cfg.ChatModel != "" {
 		ecfg.Writer = model
 	}
+	for _, f := range with {
+		f(&ecfg)
+	}
 	return bot.New(ecfg)
 }
 
-func serve(ctx context.Context, cfg config, tc telegramConfig, e *bot.Engine, log *slog.Logger, stderr io.Writer) error {
-	srv := httpapi.New(e, httpapi.Options{Logger: log})
+func serve(ctx context.Context, cfg config, tc telegramConfig, e *bot.Engine, m *metrics.Metrics, ready map[string]func(context.Context) error, log *slog.Logger, stderr io.Writer) error {
+	srv := httpapi.New(m.Engine(e), httpapi.Options{Logger: log})
+	srv.Handle("GET /metrics", m.Handler())
+	srv.Handle("GET /readyz", metrics.Ready(ready))
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)

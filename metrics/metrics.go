@@ -1,0 +1,117 @@
+// Package metrics measures posbot for Prometheus: messages, answer latency,
+// retrieval confidence, clarifications, handoffs and escalation targets,
+// errors, and the latency of store and model calls. Each Metrics has its own
+// registry, so tests and several servers in one process do not collide.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds posbot's collectors and the registry they live in. Build it
+// with New; it is safe for concurrent use.
+type Metrics struct {
+	reg        *prometheus.Registry
+	messages   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	confidence prometheus.Histogram
+	replies    *prometheus.CounterVec
+	errors     *prometheus.CounterVec
+	store      *prometheus.HistogramVec
+	model      *prometheus.HistogramVec
+}
+
+// New returns Metrics registered in a fresh registry, together with the Go
+// runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "posbot_messages_total",
+			Help: "Merchant messages handled, by channel.",
+		}, []string{"channel"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "posbot_answer_duration_seconds",
+			Help:    "Time to answer one message, by channel.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20},
+		}, []string{"channel"}),
+		confidence: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "posbot_retrieval_confidence",
+			Help:    "Retrieval confidence of answered messages, in [0,1].",
+			Buckets: prometheus.LinearBuckets(0.1, 0.1, 10),
+		}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "posbot_replies_total",
+			Help: "Replies by kind (answer, clarify, handoff), escalation target (bank, provider, none) and writer (template, model, none).",
+		}, []string{"kind", "target", "writer"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "posbot_errors_total",
+			Help: "Errors by kind: engine, timeout, canceled, store, model, or one counted with CountError.",
+		}, []string{"kind"}),
+		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "posbot_store_duration_seconds",
+			Help:    "Latency of store calls by store, operation and result (ok, error, timeout, canceled).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"store", "op", "result"}),
+		model: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "posbot_model_duration_seconds",
+			Help:    "Latency of language-model calls that write answers, by result.",
+			Buckets: []float64{.25, .5, 1, 2, 4, 8, 15, 30},
+		}, []string{"result"}),
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.messages, m.latency, m.confidence, m.replies, m.errors, m.store, m.model,
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format, for /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveStore records one store call. Its signature matches
+// redisstore.Options.Observe. An error also counts as an error of kind
+// "store", unless it is the caller's context ending.
+func (m *Metrics) ObserveStore(store, op string, d time.Duration, err error) {
+	r := result(err)
+	m.store.WithLabelValues(store, op, r).Observe(d.Seconds())
+	if r == "error" {
+		m.errors.WithLabelValues("store").Inc()
+	}
+}
+
+// CountError counts one error of kind, for failures the decorators cannot
+// see (a channel's failed send, for example). Kinds should be few and fixed.
+func (m *Metrics) CountError(kind string) {
+	m.errors.WithLabelValues(kind).Inc()
+}
+
+// result names how a call ended, as a label value.
+func result(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "error"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
