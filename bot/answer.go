@@ -40,13 +40,7 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 		r.Sources = append(r.Sources, Source{ID: p.ID, Title: p.Title, Score: score})
 	}
 	if e.cfg.Writer != nil {
-		out, err := e.cfg.Writer.Write(ctx, d)
-		if err == nil {
-			err = Validate(out, d)
-		}
-		if err != nil {
-			e.log.WarnContext(ctx, "model answer rejected, using template", "err", err)
-		} else {
+		if out, ok := e.modelAnswer(ctx, d); ok {
 			r.Answer, r.Writer = out, "model"
 		}
 	}
@@ -57,6 +51,38 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 	}
 	st.Tried = append(st.Tried, top.ID)
 	return r, nil
+}
+
+// modelAnswer returns a validated model-written answer for d, from the
+// answer cache when it holds one. ok is false when the template must be used.
+func (e *Engine) modelAnswer(ctx context.Context, d Draft) (string, bool) {
+	key := AnswerKey(d)
+	var out string
+	cached := false
+	if e.cfg.Answers != nil {
+		var err error
+		out, cached, err = e.cfg.Answers.Get(ctx, key)
+		if err != nil {
+			e.log.WarnContext(ctx, "answer cache unavailable", "err", err)
+		}
+	}
+	if !cached {
+		var err error
+		if out, err = e.cfg.Writer.Write(ctx, d); err != nil {
+			e.log.WarnContext(ctx, "model answer failed, using template", "err", err)
+			return "", false
+		}
+	}
+	if err := Validate(out, d); err != nil {
+		e.log.WarnContext(ctx, "model answer rejected, using template", "err", err, "cached", cached)
+		return "", false
+	}
+	if !cached && e.cfg.Answers != nil {
+		if err := e.cfg.Answers.Put(ctx, key, out); err != nil {
+			e.log.WarnContext(ctx, "answer not cached", "err", err)
+		}
+	}
+	return out, true
 }
 
 // Render writes the template answer for a draft: what it means, numbered

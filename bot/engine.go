@@ -37,6 +37,17 @@ type Config struct {
 	MinConfidence float64
 	// MaxTextRunes caps what is read of one message (2000 if zero).
 	MaxTextRunes int
+	// Locker serialises the messages of one conversation, across replicas
+	// when shared (an in-process MemoryLocker if nil).
+	Locker Locker
+	// Limiter rate-limits each conversation; nil means no limit.
+	Limiter Limiter
+	// Answers caches model-written answers; nil means no cache.
+	Answers AnswerCache
+	// MessageTimeout bounds the handling of one message (25 s if zero). It
+	// must stay below a shared Locker's lease, so a lock is never held by a
+	// message that outlived it.
+	MessageTimeout time.Duration
 }
 
 // Engine answers merchants' messages. It is safe for concurrent use; messages
@@ -70,6 +81,12 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxTextRunes == 0 {
 		cfg.MaxTextRunes = 2000
 	}
+	if cfg.Locker == nil {
+		cfg.Locker = &MemoryLocker{}
+	}
+	if cfg.MessageTimeout == 0 {
+		cfg.MessageTimeout = 25 * time.Second
+	}
 	return &Engine{cfg: cfg, codes: understand.NewCodes(cfg.Base.Codes()), log: cfg.Logger}, nil
 }
 
@@ -93,6 +110,29 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	}
 	in.lang = language(in.text)
 
+	key := "conv:" + m.ConversationID
+	if e.cfg.Limiter != nil {
+		ok, after, err := e.cfg.Limiter.Allow(ctx, key)
+		switch {
+		case err != nil:
+			e.log.WarnContext(ctx, "rate limiter unavailable; not limiting", "conversation_id", m.ConversationID, "err", err)
+		case !ok:
+			e.log.InfoContext(ctx, "rate limited", "conversation_id", m.ConversationID, "retry_after_ms", after.Milliseconds())
+			return rateLimitedReply(in.lang, after), nil
+		}
+	}
+	unlock, err := e.cfg.Locker.Lock(ctx, key)
+	defer unlock()
+	if err != nil {
+		if ctx.Err() != nil {
+			return Reply{}, ctx.Err()
+		}
+		e.log.WarnContext(ctx, "conversation lock unavailable; answering without it", "conversation_id", m.ConversationID, "err", err)
+	}
+	caller := ctx
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.MessageTimeout)
+	defer cancel()
+
 	st, err := e.cfg.Sessions.Get(ctx, m.ConversationID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		// The store is away: answer statelessly rather than not at all.
@@ -108,8 +148,8 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 
 	r, err := e.respond(ctx, &st, in)
 	if err != nil {
-		if ctx.Err() != nil {
-			return Reply{}, ctx.Err()
+		if caller.Err() != nil {
+			return Reply{}, caller.Err()
 		}
 		e.log.ErrorContext(ctx, "answer failed", "conversation_id", m.ConversationID, "err", err)
 		r = fallbackReply(in.lang)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,5 +291,64 @@ func BenchmarkOfflineAnswer(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+func TestRateLimited(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	lim := &bot.MemoryLimiter{Limit: 2, Window: time.Minute, Now: func() time.Time { return now }}
+	e, _ := newEngine(t, func(c *bot.Config) { c.Limiter = lim })
+	ask(t, e, "rl", "交易失败51")
+	ask(t, e, "rl", "错误码A0")
+	r := ask(t, e, "rl", "错误码A0")
+	if r.Code != "" || !strings.Contains(r.Answer, "秒后") || r.Sources == nil {
+		t.Fatalf("third message in a minute not limited: %+v", r)
+	}
+	if other := ask(t, e, "rl-other", "错误码A0"); other.Code != "A0" {
+		t.Fatalf("another conversation was limited too: %+v", other)
+	}
+}
+
+// countingWriter is a model that writes a valid answer and counts its calls.
+type countingWriter struct{ calls atomic.Int32 }
+
+func (w *countingWriter) Write(_ context.Context, d bot.Draft) (string, error) {
+	w.calls.Add(1)
+	return d.Template, nil
+}
+
+func TestAnswerCache(t *testing.T) {
+	t.Parallel()
+	w := &countingWriter{}
+	e, _ := newEngine(t, func(c *bot.Config) { c.Writer = w; c.Answers = &bot.MemoryAnswerCache{} })
+	for i := range 3 {
+		r := ask(t, e, sprintf("cache-%d", i), "刷卡显示交易失败51")
+		if r.Writer != "model" {
+			t.Fatalf("writer %q", r.Writer)
+		}
+	}
+	if n := w.calls.Load(); n != 1 {
+		t.Fatalf("model called %d times for one question, want 1 (cached)", n)
+	}
+}
+
+// TestConversationSerialised sends messages of one conversation from many
+// goroutines: the lock must keep every turn in the stored transcript.
+func TestConversationSerialised(t *testing.T) {
+	t.Parallel()
+	sessions := &bot.MemorySessions{}
+	e, _ := newEngine(t, func(c *bot.Config) { c.Sessions = sessions })
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { ask(t, e, "race", sprintf("错误码A%d", i%8)) })
+	}
+	wg.Wait()
+	st, err := sessions.Get(context.Background(), "race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.History) != 16 {
+		t.Fatalf("%d turns stored for 8 messages, want 16: a write was lost", len(st.History))
 	}
 }

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/posbot/posbot/knowledge"
 )
@@ -139,6 +141,16 @@ func longNotice(lang string) string {
 		return "Your message was very long, so I only read the beginning. The code or the words on the screen are enough."
 	}
 	return "你的消息太长了，我只读了前面一部分。发屏幕上的代码或提示文字就够了。"
+}
+
+func rateLimitedReply(lang string, after time.Duration) Reply {
+	secs := int(math.Ceil(after.Seconds()))
+	r := simpleReply(fmt.Sprintf("消息有点多，请 %d 秒后再发。如果很急，可以回复“转人工”。", secs))
+	if lang == "en" {
+		r = simpleReply(fmt.Sprintf("That's a lot of messages at once; please wait %d s and send again.", secs))
+	}
+	r.Sources = []Source{}
+	return r
 }
 
 func fallbackReply(lang string) Reply {

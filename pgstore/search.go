@@ -116,18 +116,22 @@ LIMIT $4`
 
 // Search implements retrieval.Searcher with the same hybrid ranking as the
 // in-memory retriever (retrieval.ModeHybrid), in one SQL statement. The
-// confidence is computed as the memory retriever's: 0.6 × the share of the
-// query's idf mass the top passage covers + 0.4 × its rescaled cosine
-// similarity; 1 for an exact code.
+// confidence is retrieval.HybridConfidence, as in memory; 1 for an exact code.
 func (s *Store) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
 	k := q.K
 	if k <= 0 {
 		k = 5
 	}
 	code := strings.ToUpper(strings.TrimSpace(q.Code))
-	text := retrieval.Expand(strings.ToLower(q.Text))
-	toks := retrieval.Tokens(text)
-	terms := distinct(toks)
+	// Rank and judge on what tells causes apart, as the memory retriever
+	// does; a message of generic words only falls back to its expansion
+	// (and gets confidence 0).
+	lower := strings.ToLower(q.Text)
+	terms := distinct(retrieval.Tokens(retrieval.Informative(lower)))
+	if len(terms) == 0 {
+		terms = distinct(retrieval.Tokens(retrieval.Expand(lower)))
+	}
+	info := distinct(retrieval.Tokens(retrieval.Informative(lower)))
 
 	// Without text there is nothing to embed: the query vector is NULL and
 	// the vector ranking asks for no candidates.
@@ -179,16 +183,14 @@ func (s *Store) Search(ctx context.Context, q retrieval.Query) (retrieval.Result
 	case res.Hits[0].Exact:
 		res.Confidence = 1
 	default:
-		res.Confidence = confidence(terms, idf, res.Hits[0].Passage, topCos)
+		res.Confidence = confidence(info, idf, res.Hits[0].Passage, topCos)
 	}
 	return res, nil
 }
 
-// confidence mirrors the in-memory retriever's hybrid confidence: lexical
-// coverage (the share of the known query terms' idf found in the top passage)
-// weighted 0.6, and cosine similarity rescaled from [0.1, 0.6] to [0, 1]
-// weighted 0.4. Either alone is fooled: coverage by one shared rare word,
-// similarity by shared filler.
+// confidence is retrieval.HybridConfidence over the query's informative
+// terms: their idf comes from the terms table, filled at ingest with the same
+// BM25 idf the memory index uses.
 func confidence(terms []string, idf map[string]float64, top knowledge.Passage, cos *float64) float64 {
 	inTop := make(map[string]bool)
 	for _, t := range retrieval.Tokens(retrieval.Document(top)) {
@@ -205,14 +207,14 @@ func confidence(terms []string, idf map[string]float64, top knowledge.Passage, c
 			hit += w
 		}
 	}
-	var cov, sim float64
-	if mass > 0 {
-		cov = hit / mass
+	if mass == 0 {
+		return 0
 	}
+	var c float64
 	if cos != nil {
-		sim = math.Max(0, (*cos-0.1)/0.5)
+		c = *cos
 	}
-	return round(math.Min(1, 0.6*cov+0.4*sim))
+	return retrieval.HybridConfidence(hit/mass, hit, c)
 }
 
 func distinct(toks []string) []string {

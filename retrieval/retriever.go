@@ -236,20 +236,37 @@ func (r *Retriever) confidence(lower string, top int, cos []float64) float64 {
 	if hit == 0 {
 		return 0
 	}
-	// A long message dilutes coverage; a few rare shared terms are evidence
-	// on their own: saturating at matchedEnough idf.
-	lex := 0.5*cov + 0.5*math.Min(1, hit/matchedEnough)
 	var c float64
 	switch r.mode {
 	case ModeLexical:
-		c = lex
+		c = lexicalEvidence(cov, hit)
 	case ModeVector:
-		c = 0.5*math.Min(1, hit/matchedEnough) + 0.5*math.Max(0, (cos[top]-0.1)/0.5)
+		c = 0.5*math.Min(1, hit/matchedEnough) + 0.5*similarity(cos[top])
 	default:
-		c = 0.7*lex + 0.3*math.Max(0, (cos[top]-0.1)/0.5)
+		c = HybridConfidence(cov, hit, cos[top])
 	}
 	return round(math.Min(1, c))
 }
+
+// HybridConfidence is the confidence of a hybrid search's top passage, from
+// the share (cov) and the idf weight (hit) of the query's informative terms
+// it contains and its cosine similarity to the query. Every Searcher uses it,
+// so the dialogue's confidence bar means the same on every backend.
+func HybridConfidence(cov, hit, cos float64) float64 {
+	if hit == 0 {
+		return 0
+	}
+	return round(math.Min(1, 0.7*lexicalEvidence(cov, hit)+0.3*similarity(cos)))
+}
+
+// lexicalEvidence: a long message dilutes coverage, while a few rare shared
+// terms are evidence on their own, saturating at matchedEnough idf.
+func lexicalEvidence(cov, hit float64) float64 {
+	return 0.5*cov + 0.5*math.Min(1, hit/matchedEnough)
+}
+
+// similarity rescales cosine similarity from [0.1, 0.6] to [0, 1].
+func similarity(cos float64) float64 { return math.Max(0, (cos-0.1)/0.5) }
 
 func addRRF(fused, scores []float64, w float64) {
 	order := make([]int, len(scores))

@@ -126,6 +126,7 @@ var generic = []string{
 	"显示", "提示", "出现", "一直", "总是", "老是", "突然", "今天", "刚才", "刚刚", "现在", "又", "还是",
 	"急急急", "急", "怎么", "开始", "好好的", "正常的", "这笔", "那笔", "一笔", "都", "就", "刚才这笔", "收不了", "付不了", "交易金额", "金额", "好几次", "几次", "每次", "老失败", "顾客", "客人", "客户", "我的", "我们", "我", "你们", "你", "请问", "帮忙", "帮我", "看看", "一下", "了", "吗", "呢", "啊", "呀", "的", "是", "在",
 	"help", "failed", "failure", "error", "problem", "transaction", "payment", "terminal", "card", "pos", "why", "what", "my", "the", "is", "it",
+	"hello", "how", "are", "you", "can", "could", "please", "should", "would", "do", "does", "did", "this", "that", "with", "for", "and", "of", "to", "in", "on", "at", "me", "we", "our", "your", "an", "a", "i", "keeps", "says", "saying", "shows",
 }
 
 // Informative strips the generic words, identifiers and numbers from s and
@@ -135,10 +136,34 @@ var generic = []string{
 func Informative(s string) string {
 	specific := canonicals(s, false)
 	s = identifiers.ReplaceAllString(s, " ")
+	s = genericWords.ReplaceAllString(s, " ")
 	for _, g := range generic {
-		s = strings.ReplaceAll(s, g, " ")
+		if !isASCII(g) {
+			s = strings.ReplaceAll(s, g, " ")
+		}
 	}
 	return dropLoneHan(s) + specific
+}
+
+// genericWords matches the English generic words as whole words: removed as
+// substrings, "a" would break "signal".
+var genericWords = func() *regexp.Regexp {
+	var words []string
+	for _, g := range generic {
+		if isASCII(g) && !strings.ContainsAny(g, "机卡") {
+			words = append(words, regexp.QuoteMeta(g))
+		}
+	}
+	return regexp.MustCompile(`\b(` + strings.Join(words, "|") + `)\b`)
+}()
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // dropLoneHan blanks Chinese characters left standing alone after the

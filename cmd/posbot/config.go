@@ -61,6 +61,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.OpenAIBaseURL != "" && !strings.HasPrefix(c.OpenAIBaseURL, "http://") && !strings.HasPrefix(c.OpenAIBaseURL, "https://") {
 		return c, fmt.Errorf("POSBOT_OPENAI_BASE_URL: %q is not an http(s) URL", c.OpenAIBaseURL)
 	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") && !strings.HasPrefix(c.RedisURL, "unix://") {
+		// Not echoed: the URL may hold a password.
+		return c, fmt.Errorf("POSBOT_REDIS_URL: not a redis:// or rediss:// URL")
+	}
+	if c.PostgresURL != "" && !strings.HasPrefix(c.PostgresURL, "postgres://") && !strings.HasPrefix(c.PostgresURL, "postgresql://") {
+		return c, fmt.Errorf("POSBOT_POSTGRES_URL: not a postgres:// URL")
+	}
 	return c, nil
 }
 

@@ -74,11 +74,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		defer st.close()
-		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, log, st.apply)
+		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, log, st.apply, func(c *bot.Config) {
+			if c.Writer != nil {
+				c.Writer = m.Writer(c.Writer)
+			}
+		})
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, tc, e, m, st.ready, log, stderr)
+		return serve(ctx, cfg, tc, m.FullEngine(e), st, m, log, stderr)
 	case "migrate":
 		return runMigrate(ctx, cfg.PostgresURL, stdout)
 	case "ingest":
@@ -171,17 +175,17 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 	return bot.New(ecfg)
 }
 
-func serve(ctx context.Context, cfg config, tc telegramConfig, e *bot.Engine, m *metrics.Metrics, ready map[string]func(context.Context) error, log *slog.Logger, stderr io.Writer) error {
-	srv := httpapi.New(m.Engine(e), httpapi.Options{Logger: log})
+func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEngine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
+	srv := httpapi.New(e, httpapi.Options{Logger: log})
 	srv.Handle("GET /metrics", m.Handler())
-	srv.Handle("GET /readyz", metrics.Ready(ready))
+	srv.Handle("GET /readyz", metrics.Ready(st.ready))
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	waitTelegram := func() error { return nil }
 	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
-		if waitTelegram, err = startTelegram(ctx, tc, e, srv, log); err != nil {
+		if waitTelegram, err = startTelegram(ctx, tc, e, st.dedup(), srv, log); err != nil {
 			ln.Close()
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/posbot/posbot/metrics"
 	"github.com/posbot/posbot/pgstore"
 	"github.com/posbot/posbot/redisstore"
+	"github.com/posbot/posbot/telegram"
 )
 
 // sessionTTL is how long a quiet conversation is remembered in Redis.
@@ -44,15 +45,31 @@ func openStores(ctx context.Context, cfg config, log *slog.Logger, m *metrics.Me
 	return st, nil
 }
 
-// apply puts the configured stores into the engine's configuration.
+// apply puts the configured stores into the engine's configuration: with
+// Redis, sessions, the per-conversation lock and rate limit and the answer
+// cache are shared by all replicas; without it they live in this process.
 func (st *stores) apply(c *bot.Config) {
 	if st.redis != nil {
 		c.Sessions = st.redis.Sessions(sessionTTL)
+		c.Locker = st.redis.Locker(0)
+		c.Limiter = st.redis.Limiter(0, 0)
+		c.Answers = st.redis.AnswerCache(0)
+	} else {
+		c.Limiter = &bot.MemoryLimiter{}
+		c.Answers = &bot.MemoryAnswerCache{}
 	}
 	if st.pg != nil {
 		c.Searcher = st.pg
 		c.Outcomes = st.pg
 	}
+}
+
+// dedup returns the shared delivery dedup, or nil for an in-process one.
+func (st *stores) dedup() telegram.Dedup {
+	if st.redis == nil {
+		return nil
+	}
+	return st.redis.Dedup(0)
 }
 
 func (st *stores) close() {

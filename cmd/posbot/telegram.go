@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/ocr"
@@ -93,7 +92,10 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 // before srv serves). It checks the token and registers or removes the
 // webhook before returning, so a misconfiguration fails start-up. The channel
 // stops when ctx is done; wait blocks until it has, and returns its error.
-func startTelegram(ctx context.Context, tc telegramConfig, e *bot.Engine, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
+func startTelegram(ctx context.Context, tc telegramConfig, e telegram.Engine, d telegram.Dedup, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
+	if d == nil {
+		d = &dedup.Memory{}
+	}
 	var reader ocr.Reader
 	if tc.TesseractPath != "off" {
 		t := &ocr.Tesseract{Path: tc.TesseractPath, Timeout: tc.OCRTimeout}
@@ -112,7 +114,7 @@ func startTelegram(ctx context.Context, tc telegramConfig, e *bot.Engine, srv *h
 		WebhookURL:    tc.WebhookURL,
 		Workers:       tc.Workers,
 	}, e, telegram.Deps{
-		Dedup:  &dedup.Memory{},
+		Dedup:  d,
 		OCR:    reader,
 		Logger: log,
 	})

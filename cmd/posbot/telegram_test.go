@@ -119,7 +119,7 @@ func TestStartTelegramWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	wait, err := startTelegram(ctx, tc, e, srv, log)
+	wait, err := startTelegram(ctx, tc, e, nil, srv, log)
 	if err != nil {
 		t.Fatal(err)
 	}
