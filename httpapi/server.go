@@ -4,6 +4,8 @@
 package httpapi
 
 import (
+	"github.com/posbot/posbot/logging"
+
 	"context"
 	"log/slog"
 	"net/http"
@@ -100,7 +102,7 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestIDFrom(r)
-	ctx, cancel := context.WithTimeout(withRequestID(r.Context(), id), s.timeout)
+	ctx, cancel := context.WithTimeout(logging.With(withRequestID(r.Context(), id), "request_id", id), s.timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
 

@@ -1,6 +1,8 @@
 package telegram
 
 import (
+	"github.com/posbot/posbot/logging"
+
 	"context"
 	"errors"
 	"strconv"
@@ -99,6 +101,7 @@ func conversationID(chatID int64) string {
 // handle answers one update. It runs on the chat's worker, under the update's
 // deadline.
 func (a *Adapter) handle(ctx context.Context, in incoming) {
+	ctx = logging.With(ctx, "update_id", in.updateID)
 	start := time.Now()
 	log := a.log.With("update_id", in.updateID, "chat_id", in.chatID)
 	switch in.kind {

@@ -22,6 +22,7 @@ import (
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/llm"
+	"github.com/posbot/posbot/logging"
 	"github.com/posbot/posbot/metrics"
 	"github.com/posbot/posbot/retrieval"
 )
@@ -131,9 +132,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func newLogger(cfg config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(logging.Handler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logging.Handler(slog.NewTextHandler(w, opts)))
 }
 
 // quiet keeps only warnings and errors: one-shot commands print results on

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -105,5 +106,27 @@ func TestUnknownCommand(t *testing.T) {
 	t.Parallel()
 	if err := run(context.Background(), []string{"frobnicate"}, nil, &bytes.Buffer{}, &bytes.Buffer{}, env(nil)); err == nil {
 		t.Fatal("no error for an unknown command")
+	}
+}
+
+// TestUnreachableStoreNamesTheVariable starts serve with a store on a closed
+// port: it must fail at once, naming the variable, never hang or serve.
+func TestUnreachableStoreNamesTheVariable(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"POSBOT_REDIS_URL":    "redis://127.0.0.1:1/0",
+		"POSBOT_POSTGRES_URL": "postgres://postgres:secret@127.0.0.1:1/posbot?sslmode=disable",
+	}
+	for name, url := range tests {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, &bytes.Buffer{}, env(map[string]string{name: url, "POSBOT_HTTP_ADDR": "127.0.0.1:0"}))
+		timedOut := ctx.Err() != nil
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), name) || timedOut {
+			t.Errorf("%s: err %v (timed out %v), want a prompt error naming the variable", name, err, timedOut)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: error shows the password: %v", name, err)
+		}
 	}
 }
