@@ -52,5 +52,7 @@ func argsToAttrs(args []any) []slog.Attr {
 	return out
 }
 
-func (c ctxHandler) WithAttrs(as []slog.Attr) slog.Handler { return ctxHandler{c.Handler.WithAttrs(as)} }
-func (c ctxHandler) WithGroup(name string) slog.Handler    { return ctxHandler{c.Handler.WithGroup(name)} }
+func (c ctxHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return ctxHandler{c.Handler.WithAttrs(as)}
+}
+func (c ctxHandler) WithGroup(name string) slog.Handler { return ctxHandler{c.Handler.WithGroup(name)} }
