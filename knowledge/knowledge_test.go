@@ -153,6 +153,11 @@ func TestValidation(t *testing.T) {
 		}, "already belongs"},
 		{"no steps", func(ps []Passage) []Passage { ps[0].Steps = nil; return ps }, "no steps"},
 		{"bad target", func(ps []Passage) []Passage { ps[0].Target = "bank-or-provider"; return ps }, "target"},
+		{"avoid as an instruction", func(ps []Passage) []Passage { ps[0].Avoid = []string{"询问顾客的密码"}; return ps }, "prohibition"},
+		{"avoid as a prohibition", func(ps []Passage) []Passage {
+			ps[0].Avoid = []string{"不要询问顾客的密码", "没查清前不要重刷"}
+			return ps
+		}, ""},
 		{"unknown kind", func(ps []Passage) []Passage { ps[0].Kind = "faq"; return ps }, "unknown kind"},
 		{"key term missing", func(ps []Passage) []Passage { ps[0].KeyTerms = []string{"签到"}; return ps }, "key term"},
 		{"advert URL", func(ps []Passage) []Passage { ps[0].Steps[0] = "办理请访问 http://www.example.cn#pos"; return ps }, "not an official"},

@@ -100,6 +100,7 @@ func New(ps []Passage) (*Base, error) {
 var (
 	idPattern   = regexp.MustCompile(`^[a-z0-9]+(-[a-zA-Z0-9]+)*$`)
 	codePattern = regexp.MustCompile(`^[0-9A-Z]{2}$`)
+	prohibition = regexp.MustCompile(`^(不|别|切勿|严禁|禁止|绝不|勿|千万)|不要|不得|切勿|禁止|严禁|绝不`)
 	urlPattern  = regexp.MustCompile(`(?i)(https?://|www\.)[^\s，。)）]*`)
 )
 
@@ -137,6 +138,11 @@ func validate(p Passage) error {
 	}
 	for _, c := range p.Codes {
 		check(codePattern.MatchString(c), "related code %q is not a two-character code", c)
+	}
+	for _, a := range p.Avoid {
+		// Answers print these under "注意": a bare "询问顾客的密码" would read
+		// as an instruction.
+		check(prohibition.MatchString(a), "avoid item %q is not phrased as a prohibition (不要…)", a)
 	}
 	if p.EN != nil {
 		check(p.EN.Title != "" && p.EN.Summary != "", "en needs title and summary")
