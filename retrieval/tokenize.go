@@ -20,14 +20,15 @@ var synonyms = []struct {
 	{[]string{"mac", "校验错", "密钥", "秘钥", "key error"}, "MAC校验错 密钥"},
 	{[]string{"余额不够", "钱不够", "没钱", "余额不足", "额度不够", "额度不足", "insufficient", "balance"}, "余额不足 余额"},
 	{[]string{"密码错", "密码不对", "输错密码", "密码输错", "wrong pin", "incorrect pin"}, "密码错 密码"},
+	{[]string{"锁定", "锁卡", "被锁", "卡锁了", "密码次数", "locked"}, "密码错误次数超限 锁卡"},
 	{[]string{"过期", "到期", "expired"}, "过期卡"},
 	{[]string{"超限", "限额", "超额", "金额太大", "limit"}, "超限 限额"},
 	{[]string{"冻结", "封了", "被封", "风控", "停用", "关停", "受限", "限制交易", "frozen", "blocked"}, "风控 冻结"},
-	{[]string{"扣了钱", "扣钱了", "扣款了", "钱扣了", "被扣款", "已扣款", "扣了款", "没到账", "冲正", "charged"}, "冲正 扣款"},
+	{[]string{"扣了钱", "扣钱了", "扣款了", "钱扣了", "被扣款", "已扣款", "扣了款", "已经扣", "钱已经", "扣了", "扣款成功", "扣费", "没到账", "冲正", "charged"}, "冲正 扣款"},
 	{[]string{"插卡", "请插ic卡", "芯片", "请使用芯片", "chip", "insert"}, "请插卡 芯片"},
 	{[]string{"小票", "打印", "没纸", "缺纸", "出纸", "签购单", "receipt", "printer", "paper"}, "打印机 小票 打印纸"},
-	{[]string{"死机", "卡死", "黑屏", "不亮", "屏幕坏了", "屏不亮", "白屏", "开不了机", "开不了", "重启", "自动关机", "花屏", "屏幕坏", "frozen screen"}, "系统软件故障 死机"},
-	{[]string{"没电", "充不进电", "电池", "充电", "断电", "battery", "power"}, "电源 电池"},
+	{[]string{"死机", "卡死", "黑屏", "不亮", "屏幕坏了", "屏不亮", "白屏", "开不了机", "开不了", "重启", "花屏", "屏幕坏", "frozen screen"}, "系统软件故障 死机"},
+	{[]string{"没电", "充不进电", "电池", "充电", "断电", "电量", "自动关机", "关机", "battery", "power"}, "电源 电池"},
 	{[]string{"未登记", "未激活", "没激活", "激活", "新机器", "刚买", "新买", "新机", "绑定"}, "终端未登记 激活"},
 	{[]string{"到账", "结算", "没到账", "不到账", "settlement"}, "结算 到账"},
 	{[]string{"骗子", "诈骗", "冒充", "自称", "验证码", "解冻", "主管密码", "远程", "套现", "低费率", "scam", "pretend", "claiming", "sms code"}, "诈骗 冒充客服"},
@@ -61,7 +62,7 @@ func canonicals(s string, withGeneric bool) string {
 			continue
 		}
 		for _, v := range syn.variants {
-			if strings.Contains(s, v) {
+			if containsTerm(s, v) {
 				b.WriteByte(' ')
 				b.WriteString(syn.canonical)
 				break
@@ -69,6 +70,29 @@ func canonicals(s string, withGeneric bool) string {
 		}
 	}
 	return b.String()
+}
+
+// containsTerm reports whether s contains v; an English v only as whole
+// words, so "mac" is not found in "machine".
+func containsTerm(s, v string) bool {
+	if !isASCII(v) {
+		return strings.Contains(s, v)
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], v)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(v)
+		if (start == 0 || !isWordByte(s[start-1])) && (end == len(s) || !isWordByte(s[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
 // Tokens splits text into search tokens: character bigrams for runs of CJK
@@ -124,7 +148,7 @@ var generic = []string{
 	"怎么办", "怎么回事", "怎么弄", "怎么搞", "怎么处理", "如何处理", "为什么", "为啥", "咋办", "咋回事", "什么原因", "原因",
 	"pos机", "pos", "机器", "机子", "终端", "刷卡机", "刷卡", "交易", "消费", "支付", "收款", "付款", "银行卡", "卡",
 	"显示", "提示", "出现", "一直", "总是", "老是", "突然", "今天", "刚才", "刚刚", "现在", "又", "还是",
-	"急急急", "急", "怎么", "开始", "好好的", "正常的", "这笔", "那笔", "一笔", "都", "就", "刚才这笔", "收不了", "付不了", "交易金额", "金额", "好几次", "几次", "每次", "老失败", "顾客", "客人", "客户", "我的", "我们", "我", "你们", "你", "请问", "帮忙", "帮我", "看看", "一下", "了", "吗", "呢", "啊", "呀", "的", "是", "在",
+	"急急急", "急", "怎么", "刷卡时间", "时间", "开始", "好好的", "正常的", "这笔", "那笔", "一笔", "都", "就", "刚才这笔", "收不了", "付不了", "交易金额", "金额", "好几次", "几次", "每次", "老失败", "顾客", "客人", "客户", "我的", "我们", "我", "你们", "你", "请问", "帮忙", "帮我", "看看", "一下", "了", "吗", "呢", "啊", "呀", "的", "是", "在",
 	"help", "failed", "failure", "error", "problem", "transaction", "payment", "terminal", "card", "pos", "why", "what", "my", "the", "is", "it",
 	"hello", "how", "are", "you", "can", "could", "please", "should", "would", "do", "does", "did", "this", "that", "with", "for", "and", "of", "to", "in", "on", "at", "me", "we", "our", "your", "an", "a", "i", "keeps", "says", "saying", "shows",
 }

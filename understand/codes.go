@@ -253,7 +253,9 @@ func inCodeContext(before, after string) bool {
 		return true
 	}
 	next, prev := clauseAfter(a), clauseBefore(b)
-	return containsAny(prev, codeWords) || containsAny(next, codeWords) || containsAny(next, questionWords)
+	return containsAny(prev, codeWords) || containsAny(next, codeWords) || containsAny(next, questionWords) ||
+		// "这个码是什么意思 94": the question about a code comes first.
+		strings.Contains(prev, "码") && containsAny(prev, questionWords)
 }
 
 // clauseRunes bounds how far from a number its clause reaches.

@@ -24,6 +24,8 @@ func TestExtract(t *testing.T) {
 		{"bare letter code lowercase", "a0", "A0"},
 		{"bare letter code uppercase", "A7", "A7"},
 		{"letter O read for zero", "交易失败 AO", "A0"},
+		{"question about a code first", "这个码是什么意思 94", "94"},
+		{"qr code and an amount", "扫码收款 88", ""},
 		{"letter O with meaning", "ao mac校验错", "A0"},
 		{"english word with o is no code", "go to the bank", ""},
 		{"after 交易失败", "交易失败51", "51"},

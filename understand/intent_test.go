@@ -37,6 +37,7 @@ func TestWantsHuman(t *testing.T) {
 		{"让人跟我说话", "你们能不能让人跟我说话", true},
 		{"不想跟机器", "不想跟机器人聊了", true},
 		{"talk to a human", "Talk to a human", true},
+		{"speak with someone", "i want to speak with someone", true},
 		{"agent", "agent please", true},
 		{"real person", "I want a real person", true},
 		{"human please", "human please", true},
