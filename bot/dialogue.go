@@ -34,6 +34,12 @@ var triageFacts = []struct {
 	{func(f *Facts) { f.NewTerminal = true }, "msg-new-terminal"},
 }
 
+// weakConfidence is the floor of the weak-hit band: below MinConfidence but
+// at or above it, the answer says it is not sure; below it (a message of
+// generic failure words only scores 0) the engine asks. The eval set shows
+// the gap: vague reports score 0, general questions 0.19–0.31.
+const weakConfidence = 0.15
+
 // ordinal matches a bare pick of an option: "2", "第二个", "选2", "2."
 var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(个|项|种)?[.、。)]?$|^the (first|second|third|fourth)( one)?$`)
 
@@ -112,6 +118,12 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	}
 	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
 		return e.answer(ctx, st, in, hits, conf, "")
+	}
+	if len(hits) > 0 && conf >= weakConfidence {
+		// Some evidence, not enough to be sure: say plainly what is known
+		// rather than ask a triage question that does not fit a question
+		// like "怀疑是网络问题的话该找谁".
+		return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
 	}
 	if pending == nil && !asked(st) {
 		return e.clarify(st, lang, triageQuestion(lang)), nil

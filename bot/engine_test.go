@@ -167,6 +167,21 @@ func TestThanksAfterAnswer(t *testing.T) {
 	}
 }
 
+// TestWeakHitSaysSo: a general question with some evidence is answered with
+// a plain statement of uncertainty, not a triage question; a message of
+// generic failure words is asked about.
+func TestWeakHitSaysSo(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	r := ask(t, e, "weak", "怀疑是网络问题的话该找谁")
+	if r.Clarify || len(r.Sources) == 0 || !strings.Contains(r.Answer, "不能确定") || r.Confidence >= 0.35 {
+		t.Fatalf("weak hit: clarify=%v confidence=%v sources=%v\n%s", r.Clarify, r.Confidence, ids(r.Sources), r.Answer)
+	}
+	if v := ask(t, e, "none", "收款收不了了 急急急"); !v.Clarify {
+		t.Fatalf("generic words only were answered:\n%s", v.Answer)
+	}
+}
+
 func TestAsksOnlyOnce(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

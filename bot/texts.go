@@ -63,9 +63,9 @@ func outOfScopeText(lang string) string {
 
 func uncertainText(lang string) string {
 	if lang == "en" {
-		return "From what I know so far I cannot pin down the cause. Here is the most common check; send me the code on the screen for a precise answer."
+		return "From what I know so far I cannot be sure; here is the closest match. Send me the code or the words on the screen for a precise answer."
 	}
-	return "根据目前的信息我还不能确定具体原因，先按最常见的情况排查；如果屏幕上有代码，发给我可以判断得更准。"
+	return "根据目前的信息我还不能确定，下面是最相关的情况，供参考；如果屏幕上有代码或提示文字，发给我可以判断得更准。"
 }
 
 func unknownCodeText(lang, code string, private bool) string {
