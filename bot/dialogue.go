@@ -47,10 +47,6 @@ var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(
 // any POS vocabulary ("怎么又失败了").
 var failureWords = regexp.MustCompile(`失败|不行|不成功|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
 
-// privateCode matches codes that are the POS brand's own (E102, C0, 1001),
-// not UnionPay's field-39 codes.
-var privateCode = regexp.MustCompile(`^([A-Z]{1,2}[0-9]{1,4}|[0-9]{3,4}|[A-Z]{2})$`)
-
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
 	text, all, lang := in.text, in.all(), in.lang
 	if all == "" {
@@ -125,7 +121,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		// like "怀疑是网络问题的话该找谁".
 		return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
 	}
-	if pending == nil && !asked(st) {
+	if pending == nil && !st.Asked {
 		return e.clarify(st, lang, triageQuestion(lang)), nil
 	}
 	// Asked already and still vague: say plainly what is known rather than ask again.
@@ -134,11 +130,6 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
-}
-
-// asked reports whether this conversation already had a clarifying question.
-func asked(st *State) bool {
-	return st.Facts.Symptom == "asked"
 }
 
 func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {
@@ -183,7 +174,7 @@ func (e *Engine) applyAnswer(st *State, q *Question, text string) string {
 func (e *Engine) clarify(st *State, lang string, q clarifyText) Reply {
 	if q.options != nil {
 		st.Pending = &Question{Kind: questionTriage, Options: q.options}
-		st.Facts.Symptom = "asked"
+		st.Asked = true
 	}
 	text := q.text
 	for i, o := range q.options {
@@ -207,7 +198,9 @@ func (e *Engine) answerCode(ctx context.Context, st *State, in input, code strin
 	// Not a UnionPay code: the brand's own, or a number we do not know.
 	p, _ := e.cfg.Base.ByID("msg-private-code")
 	hits = append([]retrieval.Hit{{Passage: p, Score: 1}}, without(hits, p.ID)...)
-	private := privateCode.MatchString(code) && len(code) != 2 || code[0] < '0' || code[0] > '9'
+	// UnionPay's field-39 codes we do not know are two digits; anything else
+	// (E102, C0, 1001) is the POS brand's own.
+	private := len(code) != 2 || code[0] < '0' || code[0] > '9'
 	intro := unknownCodeText(in.lang, code, private)
 	r, err := e.answer(ctx, st, in, hits, 0.5, intro)
 	if private {

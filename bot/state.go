@@ -22,6 +22,8 @@ type State struct {
 	Tried []string `json:"tried,omitempty"`
 	// History is the redacted transcript, bounded to the last few turns.
 	History []Turn `json:"history,omitempty"`
+	// Asked is true once the triage question was asked: it is asked once.
+	Asked bool `json:"asked,omitempty"`
 	// Handoff is true once the conversation was handed to a human.
 	Handoff bool `json:"handoff,omitempty"`
 	// UpdatedAt is when the state last changed.
@@ -34,7 +36,6 @@ type Facts struct {
 	Scope       string `json:"scope,omitempty"`        // "one" (one card fails) or "all" (every card fails)
 	Signal      string `json:"signal,omitempty"`       // "ok" or "none"
 	NewTerminal bool   `json:"new_terminal,omitempty"` // the terminal is new or just replaced
-	Symptom     string `json:"symptom,omitempty"`      // passage id of the recognised symptom
 	Language    string `json:"language,omitempty"`     // "zh" or "en"
 }
 

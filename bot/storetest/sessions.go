@@ -21,8 +21,8 @@ func Sessions(t *testing.T, open func(t *testing.T, ttl time.Duration) (bot.Sess
 	at := time.Date(2026, 11, 25, 9, 30, 0, 123456789, time.UTC)
 	full := bot.State{
 		Pending: &bot.Question{Kind: "scope", Options: []string{"只有一张卡刷不了", "所有卡都刷不了"}},
-		Facts: bot.Facts{Code: "51", Scope: "one", Signal: "ok", NewTerminal: true,
-			Symptom: "symptom-no-signal", Language: "zh"},
+		Facts:   bot.Facts{Code: "51", Scope: "one", Signal: "ok", NewTerminal: true, Language: "zh"},
+		Asked:   true,
 		LastIDs: []string{"code-51", "code-05"},
 		Tried:   []string{"code-51"},
 		History: []bot.Turn{
