@@ -52,10 +52,14 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	if all == "" {
 		return e.clarify(st, lang, emptyQuestion(lang)), nil
 	}
+	code, hasCode := e.codes.Extract(all)
 	if understand.WantsHuman(text) {
+		// "A0 签到了也不行 转人工": the agent gets the code too.
+		if _, known := e.cfg.Base.ByCode(code); hasCode && known {
+			st.Facts.Code = code
+		}
 		return e.handoff(st, lang, ""), nil
 	}
-	code, hasCode := e.codes.Extract(all)
 
 	if !hasCode && len(st.LastIDs) > 0 {
 		switch {
@@ -257,7 +261,9 @@ func (e *Engine) handoff(st *State, lang, why string) Reply {
 	st.Handoff = true
 	st.Pending = nil
 	target := knowledge.TargetNone
-	if len(st.LastIDs) > 0 {
+	if p, ok := e.cfg.Base.ByCode(st.Facts.Code); ok {
+		target = p.Target
+	} else if len(st.LastIDs) > 0 {
 		if p, ok := e.cfg.Base.ByID(st.LastIDs[0]); ok {
 			target = p.Target
 		}

@@ -188,7 +188,7 @@ var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 �
 
 // notMeasures start with a measure word but are not one: 应答码:04 日期,
 // 05号错误.
-var notMeasures = strings.Fields(`日期 号错 人工 分析 点击 天气 条件`)
+var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 天气 条件 次卡 张卡`)
 
 // isMeasured reports whether the text after a number starts with a measure word.
 func isMeasured(after string) bool {
@@ -220,15 +220,15 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 是个
-	show shows showing says saying display displays got getting`)
+var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个
+	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`)
 
 // codeWords describe failures and code meanings; a two-digit number in the
 // same short clause is taken for a code: 交易失败51, 51 余额不足,
 // 此卡为无效卡 04, a0 mac校验错.
 var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
-	error failed fail declined decline insufficient invalid expired`)
+	error failed fail declined decline insufficient invalid expired registered unavailable timeout`)
 
 // questionWords after a number ask what the code means: 05什么意思.
 var questionWords = strings.Fields(`什么意思 啥意思 是什么 是啥 怎么办 怎么处理 怎么解决 咋办 咋回事 怎么回事 啥情况 什么情况
