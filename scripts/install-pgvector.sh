@@ -28,13 +28,20 @@ if [ -z "${mirror}" ]; then
   exit 1
 fi
 
+# Build tools from the running release.
+if ! dpkg -s "postgresql-server-dev-${pg_major}" dpkg-dev make gcc >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq "postgresql-server-dev-${pg_major}" dpkg-dev make gcc >/dev/null
+fi
+
+# The source package of the newer release, through a source list used for
+# this download only: it is removed afterwards so later apt runs do not fetch
+# the newer release's index.
 list=/etc/apt/sources.list.d/posbot-pgvector-src.list
+work=$(mktemp -d)
+trap 'rm -rf "${work}" "${list}"' EXIT
 echo "deb-src ${mirror} ${newer} main" > "${list}"
 apt-get update -qq -o Dir::Etc::sourcelist="${list}" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0
-apt-get install -y -qq "postgresql-server-dev-${pg_major}" dpkg-dev make gcc >/dev/null
-
-work=$(mktemp -d)
-trap 'rm -rf "${work}"' EXIT
 cd "${work}"
 apt-get source -qq --download-only pgvector
 dpkg-source -x --no-check ./pgvector_*.dsc src >/dev/null
