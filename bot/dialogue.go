@@ -45,7 +45,7 @@ var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(
 
 // failureWords are words that make a message a failure report even without
 // any POS vocabulary ("怎么又失败了").
-var failureWords = regexp.MustCompile(`失败|不行|不成功|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
+var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
 
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
 	text, all, lang := in.text, in.all(), in.lang

@@ -48,6 +48,7 @@ func TestEveryArticlePassageByPhrasing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := map[string]string{
+		"overview-causes":             "刷卡老是失败到底有哪些可能的原因",
 		"cause-txn-info":              "交易信息不对，卡号和金额对不上所以消费失败",
 		"cause-card-status":           "客人的卡好像被冻结了还是过期了，刷不了",
 		"cause-bank-system":           "是不是银行系统出故障在维护，所有银行卡都刷不出去",

@@ -20,8 +20,9 @@ func TestEmbeddedLoads(t *testing.T) {
 	for _, p := range b.All() {
 		kinds[p.Kind]++
 	}
-	// 5 headline causes + 5 aspects, 8 strategies, 10 families, 40 sub-causes.
-	want := map[string]int{KindOverview: 10, KindStrategy: 8, KindFamily: 10, KindCause: 40}
+	// 5 headline causes + 5 aspects, 8 strategies, 10 families, 40 sub-causes,
+	// Plus one overview of all causes (overview-causes).
+	want := map[string]int{KindOverview: 11, KindStrategy: 8, KindFamily: 10, KindCause: 40}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d passages of kind %s, want %d", kinds[k], k, n)

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -13,7 +14,7 @@ var synonyms = []struct {
 	variants  []string
 	canonical string
 }{
-	{[]string{"刷不了", "刷不出", "刷不过", "刷不上", "付不了", "付不出去", "收不了款", "收不到款", "扣不了款", "支付失败", "付款失败", "收款失败", "刷卡失败", "消费失败", "交易不成功", "不成功", "被拒", "拒绝交易", "declined", "failed"}, genericCanonical},
+	{[]string{"刷不了", "刷不出", "刷不过", "刷不上", "付不了", "付不出去", "收不了款", "收不到款", "扣不了款", "支付失败", "付款失败", "收款失败", "刷卡失败", "消费失败", "交易不成功", "不成功", "被拒", "拒绝交易", "刷不出来", "刷不出", "刷不上", "付不了款", "没成功", "不成功了", "没通过", "过不去", "刷不进去", "试了好几次", "declined", "failed"}, genericCanonical},
 	{[]string{"读卡失败", "读卡", "没反应", "读不出", "读不了", "读不到", "识别不了", "不识别", "刷了没反应", "插卡没反应", "检卡超时", "卡片无法读取", "请重新刷卡", "刷卡没反应", "磁条", "can't read", "cannot read"}, "读卡失败 读卡器"},
 	{[]string{"通讯失败", "通讯", "通信", "没信号", "没网", "没流量", "流量卡", "流量用完", "欠费", "sim卡", "连不上", "断网", "网络不好", "信号差", "信号弱", "连接超时", "通讯超时", "通信失败", "通信超时", "一直转圈", "转圈", "拨号失败", "连接失败", "网络异常", "no signal", "network", "connection", "communication", "timeout", "offline", "wifi", "wi-fi", "sim"}, "通讯失败 信号 网络"},
 	{[]string{"签到失败", "签到", "没签到", "请先签到", "未签到", "签不上到", "签到不了", "sign in", "sign-in", "logon"}, "签到失败 签到"},
@@ -22,23 +23,24 @@ var synonyms = []struct {
 	{[]string{"密码错", "密码不对", "输错密码", "密码输错", "wrong pin", "incorrect pin"}, "密码错 密码"},
 	{[]string{"锁定", "锁卡", "被锁", "卡锁了", "密码次数", "locked"}, "密码错误次数超限 锁卡"},
 	{[]string{"过期", "到期", "expired"}, "过期卡"},
-	{[]string{"超限", "限额", "超额", "金额太大", "limit"}, "超限 限额"},
+	{[]string{"超限", "限额", "超额", "金额太大", "每天只能", "每天最多", "单笔只能", "只能刷", "手机银行里设", "设了额度", "limit"}, "超限 限额"},
 	{[]string{"终端限额", "商户限额", "累计限额", "当日限额", "单日限额", "收款上限", "terminal limit", "merchant limit"}, "终端限额 商户限额"},
 	{[]string{"冻结", "封了", "被封", "风控", "停用", "关停", "受限", "限制交易", "frozen", "blocked"}, "风控 冻结"},
-	{[]string{"扣了钱", "扣钱了", "扣款了", "钱扣了", "被扣款", "已扣款", "扣了款", "已经扣", "钱已经", "扣了", "扣款成功", "扣费", "没到账", "冲正", "charged"}, "冲正 扣款"},
+	{[]string{"扣了钱", "扣钱了", "扣款了", "钱扣了", "被扣款", "已扣款", "扣了款", "已经扣", "钱已经", "扣了", "扣款成功", "扣费", "扣款短信", "收到扣款", "短信说扣", "没到账", "冲正", "charged"}, "冲正 扣款"},
 	{[]string{"插卡", "请插ic卡", "芯片", "请使用芯片", "chip", "insert"}, "请插卡 芯片"},
-	{[]string{"小票", "打印", "没纸", "缺纸", "出纸", "签购单", "receipt", "printer", "paper"}, "打印机 小票 打印纸"},
+	{[]string{"打印", "没纸", "缺纸", "出纸", "不出小票", "小票打不出", "小票出不来", "小票是白", "小票字", "卡纸", "receipt", "printer", "paper"}, "打印机 小票 打印纸"},
 	{[]string{"死机", "卡死", "黑屏", "不亮", "屏幕坏了", "屏不亮", "白屏", "开不了机", "开不了", "重启", "花屏", "屏幕坏", "frozen screen"}, "系统软件故障 死机"},
 	{[]string{"没电", "充不进电", "电池", "充电", "断电", "电量", "自动关机", "关机", "battery", "power"}, "电源 电池"},
-	{[]string{"未登记", "未激活", "没激活", "激活", "新机器", "刚买", "新买", "新机", "绑定"}, "终端未登记 激活"},
+	{[]string{"未登记", "未激活", "没激活", "未开通", "没开通", "激活", "新机器", "刚买", "新买", "新机", "绑定"}, "终端未登记 激活"},
 	{[]string{"到账", "结算", "没到账", "不到账", "settlement"}, "结算 到账"},
 	{[]string{"骗子", "诈骗", "冒充", "自称", "验证码", "解冻", "主管密码", "远程", "套现", "低费率", "保证金", "scam", "pretend", "claiming", "sms code", "unfreeze", "deposit", "pay a fee", "they're unionpay", "from unionpay"}, "诈骗 冒充客服"},
-	{[]string{"伪卡", "假卡", "盗刷", "复制", "克隆", "可疑", "不是我刷", "好几张卡", "轮着刷", "偷看", "counterfeit", "fraud", "stolen"}, "伪卡 盗刷"},
+	{[]string{"伪卡", "假卡", "盗刷", "复制", "克隆", "可疑", "不是我刷", "好几张卡", "几张卡", "多张卡", "一张张试", "换着刷", "轮着刷", "偷看", "发毛", "心里没底", "counterfeit", "fraud", "stolen"}, "伪卡 盗刷"},
 	{[]string{"收银员", "店员", "员工", "新手", "按错", "不会用", "cashier", "staff"}, "操作员 培训"},
 	{[]string{"跳码", "mcc", "商户类别", "商户名", "店名", "名字对不上", "名称不一致", "不是我的店", "别人的店"}, "跳码 商户名称"},
 	{[]string{"所有卡", "每张卡", "全部卡", "哪张卡都", "什么卡都", "都刷不了", "all cards", "every card"}, "所有卡都刷不了"},
-	{[]string{"只有这张", "就这张", "这一张", "别的卡可以", "其他卡可以", "其他卡正常", "别的卡都行", "only one card", "one card"}, "只有一张卡不行"},
+	{[]string{"只有这张", "就这张", "这一张", "别的卡可以", "其他卡可以", "其他卡正常", "别的卡都行", "别的客人都能刷", "别人都能刷", "其他客人都能刷", "其他顾客都可以", "就这位", "就他的卡", "就他这张", "only one card", "one card"}, "只有一张卡不行"},
 	{[]string{"visa", "master", "万事达", "jcb", "运通", "外卡", "境外卡", "外国", "老外", "国外的卡", "foreign card"}, "外卡 境外卡 外汇"},
+	{[]string{"哪些原因", "原因有哪些", "常见原因", "什么原因会", "都有什么原因", "为什么会失败", "common causes", "what causes"}, "常见原因 原因总览"},
 	{[]string{"扫码", "二维码", "微信支付", "支付宝", "qr"}, "扫码"},
 	{[]string{"撤销", "退货", "退款", "refund", "void"}, "撤销 退货"},
 	{[]string{"升级", "更新", "版本", "update", "upgrade"}, "软件版本 升级"},
@@ -149,7 +151,7 @@ var generic = []string{
 	"怎么办", "怎么回事", "怎么弄", "怎么搞", "怎么处理", "如何处理", "为什么", "为啥", "咋办", "咋回事", "什么原因", "原因",
 	"pos机", "pos", "机器", "机子", "终端", "刷卡机", "刷卡", "交易", "消费", "支付", "收款", "付款", "银行卡", "卡",
 	"显示", "提示", "出现", "一直", "总是", "老是", "突然", "今天", "刚才", "刚刚", "现在", "又", "还是",
-	"急急急", "急", "怎么", "刷卡时间", "时间", "开始", "好好的", "正常的", "这笔", "那笔", "一笔", "都", "就", "刚才这笔", "收不了", "付不了", "交易金额", "金额", "好几次", "几次", "每次", "老失败", "老板说", "老板", "店长", "同事", "让我来", "来问问", "问问", "顾客", "客人", "客户", "我的", "我们", "我", "你们", "你", "请问", "帮忙", "帮我", "看看", "一下", "了", "吗", "呢", "啊", "呀", "的", "是", "在",
+	"急急急", "急", "怎么", "刷卡时间", "时间", "开始", "好好的", "正常的", "这笔", "那笔", "一笔", "都", "就", "刚才这笔", "收不了", "付不了", "交易金额", "金额", "好几次", "几次", "每次", "老失败", "老板说", "老板", "店长", "同事", "让我来", "来问问", "问问", "看不懂", "不懂", "让我看看", "顾客说", "客人说", "一般", "帮我看看", "你帮我", "顾客", "客人", "客户", "我的", "我们", "我", "你们", "你", "请问", "帮忙", "帮我", "看看", "一下", "了", "吗", "呢", "啊", "呀", "的", "是", "在",
 	"help", "failed", "failure", "error", "problem", "transaction", "payment", "terminal", "card", "pos", "why", "what", "my", "the", "is", "it",
 	"hello", "how", "are", "you", "can", "could", "please", "should", "would", "do", "does", "did", "this", "that", "with", "for", "and", "of", "to", "in", "on", "at", "me", "we", "our", "your", "an", "a", "i", "keeps", "says", "saying", "shows",
 }
@@ -162,13 +164,34 @@ func Informative(s string) string {
 	specific := canonicals(s, false)
 	s = identifiers.ReplaceAllString(s, " ")
 	s = genericWords.ReplaceAllString(s, " ")
-	for _, g := range generic {
-		if !isASCII(g) {
-			s = strings.ReplaceAll(s, g, " ")
-		}
+	for _, g := range genericHan {
+		s = strings.ReplaceAll(s, g, " ")
 	}
 	return dropLoneHan(s) + specific
 }
+
+// genericHan are the Chinese generic words: the list above and every way of
+// saying "it failed" in the synonym table, longest first so that "刷不出来"
+// goes before "刷不出" leaves "来".
+var genericHan = func() []string {
+	var out []string
+	for _, g := range generic {
+		if !isASCII(g) {
+			out = append(out, g)
+		}
+	}
+	for _, syn := range synonyms {
+		if syn.canonical == genericCanonical {
+			for _, v := range syn.variants {
+				if !isASCII(v) {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}()
 
 // genericWords matches the English generic words as whole words: removed as
 // substrings, "a" would break "signal".

@@ -175,8 +175,9 @@ func blocked(before, after string) bool {
 	if w := leadingWord(a); englishUnits[w] {
 		return true
 	}
+	lb := strings.TrimRight(b, " :=#") // "操作员号:01", "金额=51"
 	for _, w := range amountWords {
-		if strings.HasSuffix(b, w) && wordEnd(b, len(b)-len(w), w) {
+		if strings.HasSuffix(lb, w) && wordEnd(lb, len(lb)-len(w), w) {
 			return true
 		}
 	}
@@ -209,8 +210,9 @@ func isMeasured(after string) bool {
 var englishUnits = wordSet(`times time x min mins minute minutes sec secs second seconds hour hours hr hrs day days
 	yuan rmb cny usd dollar dollars pcs people cards percent am pm kg gb mb`)
 
-// amountWords precede amounts, ordinals and versions: 消费51, 第2笔, 金额 51.
-var amountWords = strings.Fields(`第 消费 金额 收款 付款 支付 充值 转账 退款 花了 刷了 余额 共 约 大约 价格 价钱 多少 百分之 人民币 rmb usd cny amount paid pay total version ver`)
+// amountWords precede amounts, ordinals, versions and operator numbers:
+// 消费51, 第2笔, 金额 51, 操作员号:01.
+var amountWords = strings.Fields(`第 消费 金额 收款 付款 支付 充值 转账 退款 花了 刷了 余额 共 约 大约 价格 价钱 多少 百分之 人民币 操作员号 操作员 柜员号 柜员 工号 员工号 rmb usd cny amount paid pay total version ver operator`)
 
 // labels introduce a code explicitly: 错误码51, 应答码:05, rc=96, error 55.
 var labels = strings.Fields(`错误码 错误代码 故障码 返回码 返回代码 应答码 响应码 结果码 提示码 报错码 错误号 代码`)
@@ -220,7 +222,7 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个
+var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就
 	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`)
 
 // codeWords describe failures and code meanings; a two-digit number in the
@@ -228,6 +230,7 @@ var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 �
 // 此卡为无效卡 04, a0 mac校验错.
 var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
+	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡
 	error failed fail declined decline insufficient invalid expired registered unavailable timeout`)
 
 // questionWords after a number ask what the code means: 05什么意思.

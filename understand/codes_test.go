@@ -32,6 +32,7 @@ func TestExtract(t *testing.T) {
 		{"a count of cards", "试了3张卡都不行", ""},
 		{"90 days is no code", "90天前的交易", ""},
 		{"a return trip", "来回跑了2趟", ""},
+		{"operator number on a sign-in screen", "请先签到操作员号:01 密码:", ""},
 		{"always for 30 minutes", "一直等了30分钟", ""},
 		{"returned 50 yuan", "回了50元给顾客", ""},
 		{"english gives an amount", "customer gives 50 dollars cash", ""},

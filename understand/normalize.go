@@ -87,7 +87,8 @@ func Normalize(s string) string {
 		b.WriteRune(r)
 		prev = r
 	}
-	out := b.String()
+	out := pinyin.Replace(" " + joinSpacedHan(b.String()) + " ")
+	out = strings.TrimSpace(out)
 	// Fixes can chain ("poss机器" → "pos机器" → "pos机"); replace until the
 	// text settles so that Normalize stays idempotent. Every pass that changes
 	// something removes a misspelling, so len(out) passes always suffice.
@@ -100,6 +101,35 @@ func Normalize(s string) string {
 	}
 	return out
 }
+
+// joinSpacedHan removes the spaces OCR puts between single Chinese
+// characters ("请 先 签 到" → "请先签到"); spaces between words of two or
+// more characters stay ("交易失败 刷卡失败").
+func joinSpacedHan(s string) string {
+	if !strings.Contains(s, " ") {
+		return s
+	}
+	rs := []rune(s)
+	han := func(i int) bool { return i >= 0 && i < len(rs) && unicode.Is(unicode.Han, rs[i]) }
+	single := func(i int) bool { return han(i) && !han(i-1) && !han(i+1) }
+	var b strings.Builder
+	for i, r := range rs {
+		if r == ' ' && han(i-1) && han(i+1) && (single(i-1) || single(i+1)) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// pinyin turns the domain's words typed in pinyin (when the input method
+// fails) into characters, as whole words: " shua ka " → " 刷卡 ". Input is
+// padded with spaces so a phrase at either end matches.
+var pinyin = strings.NewReplacer(
+	" shua ka shi bai ", " 刷卡失败 ", " shua bu liao ", " 刷不了 ", " shua ka ", " 刷卡 ", " shi bai ", " 失败 ",
+	" bu xing ", " 不行 ", " jiao yi ", " 交易 ", " ji qi ", " 机器 ", " ji zi ", " 机子 ", " zen me ban ", " 怎么办 ",
+	" yu e bu zu ", " 余额不足 ", " mi ma ", " 密码 ", " xin hao ", " 信号 ", " qian dao ", " 签到 ", " tong xun ", " 通讯 ",
+)
 
 // halfWidth maps one full-width rune to ASCII, and applies runeMap.
 func halfWidth(r rune) rune {
