@@ -67,18 +67,17 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 			return e.nextCause(ctx, st, in)
 		case understand.Solved(text):
 			e.record(ctx, st, in.conv, true)
+			// The problem is over: a new message starts a new diagnosis.
 			st.LastIDs, st.Tried = nil, nil
+			st.Facts = Facts{Language: st.Facts.Language}
 			return simpleReply(solvedText(lang)), nil
 		}
 	}
 
-	if !hasCode && utf8.RuneCountInString(text) <= 12 {
+	if !hasCode && utf8.RuneCountInString(text) <= 12 && len(st.History) > 0 {
 		// Courtesies after an answer are not a new question.
-		switch {
-		case understand.Thanks(text):
-			return simpleReply(thanksText(lang)), nil
-		case understand.Greeting(text) && len(st.History) > 0:
-			return simpleReply(greetingText(lang).text), nil
+		if r, ok := courtesy(text, lang); ok {
+			return r, nil
 		}
 	}
 	pending := st.Pending
@@ -87,7 +86,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		st.Facts.Code = code
 		return e.answerCode(ctx, st, in, code)
 	}
-	if st.Facts.Code != "" && pending == nil && !understand.WantsHuman(text) {
+	if st.Facts.Code != "" && pending == nil {
 		// A follow-up in a conversation about a code ("那让顾客打哪个电话",
 		// "签到了还是不行") is still about that code.
 		return e.answerCode(ctx, st, in, st.Facts.Code)
@@ -108,11 +107,8 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		return Reply{}, err
 	}
 	if !understand.InDomain(all) && !failureWords.MatchString(all) {
-		switch {
-		case understand.Greeting(text):
-			return simpleReply(greetingText(lang).text), nil
-		case understand.Thanks(text):
-			return simpleReply(thanksText(lang)), nil
+		if r, ok := courtesy(text, lang); ok {
+			return r, nil
 		}
 		return simpleReply(outOfScopeText(lang)), nil
 	}
@@ -134,6 +130,17 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+}
+
+// courtesy answers thanks and greetings.
+func courtesy(text, lang string) (Reply, bool) {
+	switch {
+	case understand.Thanks(text):
+		return simpleReply(thanksText(lang)), true
+	case understand.Greeting(text):
+		return simpleReply(greetingText(lang).text), true
+	}
+	return Reply{}, false
 }
 
 func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {

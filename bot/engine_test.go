@@ -157,6 +157,17 @@ func TestClarifyThenResolve(t *testing.T) {
 	}
 }
 
+func TestSolvedStartsOver(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "over", "交易失败51")
+	ask(t, e, "over", "解决了")
+	r := ask(t, e, "over", "打印机没纸了")
+	if r.Code != "" || len(r.Sources) == 0 || r.Sources[0].ID == "code-51" {
+		t.Fatalf("a new problem after 解决了 was read as code 51: code=%q sources=%v", r.Code, ids(r.Sources))
+	}
+}
+
 func TestThanksAfterAnswer(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)
