@@ -53,6 +53,40 @@ func (c *Codes) letterO(s string) string {
 	})
 }
 
+// chineseNumerals writes two-digit numbers spelt in characters as digits,
+// for codes said the way they sound: 五十一 → 51, 零五 → 05, 九十六 → 96,
+// 十二 → 12. Amounts and counts stay excluded by the usual rules afterwards
+// (五十块 → 50块 is measured); single characters and 两/万 are left alone.
+func chineseNumerals(s string) string {
+	if !strings.ContainsAny(s, "十零〇") {
+		return s
+	}
+	return cnNumber.ReplaceAllStringFunc(s, func(m string) string {
+		rs := []rune(m)
+		digit := func(r rune) int { return cnDigits[r] }
+		switch {
+		case rs[0] == '零' || rs[0] == '〇':
+			return "0" + string(rune('0'+digit(rs[1])))
+		case rs[0] == '十': // 十, 十二
+			if len(rs) == 1 {
+				return "10"
+			}
+			return "1" + string(rune('0'+digit(rs[1])))
+		default: // 五十, 五十一
+			tens := string(rune('0' + digit(rs[0])))
+			if len(rs) == 2 {
+				return tens + "0"
+			}
+			return tens + string(rune('0'+digit(rs[2])))
+		}
+	})
+}
+
+var cnDigits = map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+
+// cnNumber is a two-digit number in characters: 零五, 十二, 五十, 五十一.
+var cnNumber = regexp.MustCompile(`[零〇][一二三四五六七八九]|[一二三四五六七八九]十[一二三四五六七八九]?|十[一二三四五六七八九]?`)
+
 // letterOCode is a letter followed by the letter o, standing alone.
 var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
 
@@ -68,6 +102,7 @@ var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
 func (c *Codes) Extract(s string) (code string, ok bool) {
 	s = asciiLower(maskedCard.ReplaceAllString(s, " "))
 	s = c.letterO(s)
+	s = chineseNumerals(s)
 	best, bestScore := "", notCode
 	for i := 0; i < len(s); {
 		if !isAlnum(s[i]) {
@@ -222,7 +257,7 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就
+var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了
 	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`)
 
 // codeWords describe failures and code meanings; a two-digit number in the
