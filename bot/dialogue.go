@@ -106,6 +106,9 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	if err != nil {
 		return Reply{}, err
 	}
+	if retrieval.FraudCue(all) {
+		hits = safetyFirst(hits)
+	}
 	if !understand.InDomain(all) && !failureWords.MatchString(all) {
 		if r, ok := courtesy(text, lang); ok {
 			return r, nil
@@ -130,6 +133,22 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+}
+
+// safetyFirst moves the best security or scam passage to the front: when a
+// message carries signs of fraud, what to do about the fraud comes first and
+// the rest stays as other possibilities.
+func safetyFirst(hits []retrieval.Hit) []retrieval.Hit {
+	for i, h := range hits {
+		if h.Passage.Family == "security" || h.Passage.ID == "msg-scam" {
+			if i == 0 {
+				return hits
+			}
+			out := append([]retrieval.Hit{h}, hits[:i]...)
+			return append(out, hits[i+1:]...)
+		}
+	}
+	return hits
 }
 
 // courtesy answers thanks and greetings.

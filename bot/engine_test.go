@@ -157,6 +157,21 @@ func TestClarifyThenResolve(t *testing.T) {
 	}
 }
 
+// TestFraudComesFirst: with signs of fraud, the safety passage leads even
+// when another matches more words.
+func TestFraudComesFirst(t *testing.T) {
+	t.Parallel()
+	e, base := newEngine(t)
+	r := ask(t, e, "fraud", "有个客人拿了好几张卡一张张试 前面几张都提示余额不足")
+	if len(r.Sources) == 0 {
+		t.Fatal("no answer")
+	}
+	p, _ := base.ByID(r.Sources[0].ID)
+	if p.Family != "security" && p.ID != "msg-scam" {
+		t.Fatalf("first source %s (%s), want a security or scam passage; all: %v", p.ID, p.Family, ids(r.Sources))
+	}
+}
+
 func TestSolvedStartsOver(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

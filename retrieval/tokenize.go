@@ -35,8 +35,8 @@ var synonyms = []struct {
 	{[]string{"没电", "充不进电", "电池", "充电", "断电", "电量", "自动关机", "关机", "battery", "power"}, "电源 电池"},
 	{[]string{"未登记", "未激活", "没激活", "未开通", "没开通", "激活", "新机器", "刚买", "新买", "新机", "绑定"}, "终端未登记 激活"},
 	{[]string{"到账", "结算", "没到账", "不到账", "settlement"}, "结算 到账"},
-	{[]string{"骗子", "诈骗", "冒充", "自称", "验证码", "解冻", "主管密码", "远程", "套现", "低费率", "保证金", "现金给他", "给他现金", "扣点手续费", "帮他刷", "帮人刷", "返现金", "cash out", "scam", "pretend", "claiming", "sms code", "unfreeze", "deposit", "pay a fee", "they're unionpay", "from unionpay"}, "诈骗 冒充客服"},
-	{[]string{"伪卡", "假卡", "盗刷", "复制", "克隆", "可疑", "不是我刷", "好几张卡", "几张卡", "多张卡", "一张张试", "换着刷", "轮着刷", "轮流刷", "张卡轮", "偷看", "发毛", "心里没底", "counterfeit", "fraud", "stolen"}, "伪卡 盗刷"},
+	{[]string{"骗子", "诈骗", "冒充", "自称", "验证码", "解冻", "主管密码", "远程", "套现", "低费率", "保证金", "现金给他", "给他现金", "扣点手续费", "帮他刷", "帮人刷", "返现金", "cash out", "scam", "pretend", "claiming", "sms code", "unfreeze", "deposit", "pay a fee", "they're unionpay", "from unionpay"}, scamCanonical},
+	{[]string{"伪卡", "假卡", "盗刷", "复制", "克隆", "可疑", "不是我刷", "好几张卡", "几张卡", "多张卡", "一张张试", "换着刷", "轮着刷", "轮流刷", "张卡轮", "偷看", "发毛", "心里没底", "counterfeit", "fraud", "stolen"}, fraudCanonical},
 	{[]string{"收银员", "店员", "员工", "新手", "按错", "不会用", "cashier", "staff"}, "操作员 培训"},
 	{[]string{"跳码", "mcc", "商户类别", "商户名", "店名", "名字对不上", "名称不一致", "不是我的店", "别人的店"}, "跳码 商户名称"},
 	{[]string{"所有卡", "每张卡", "全部卡", "哪张卡都", "什么卡都", "都刷不了", "all cards", "every card"}, "所有卡都刷不了"},
@@ -53,6 +53,20 @@ var synonyms = []struct {
 
 // genericCanonical is the canonical form of every way of saying "it failed".
 const genericCanonical = "交易失败"
+
+// Canonicals of the fraud and scam cues: see FraudCue.
+const (
+	scamCanonical  = "诈骗 冒充客服"
+	fraudCanonical = "伪卡 盗刷"
+)
+
+// FraudCue reports whether s (normalised) carries a sign of fraud or a scam:
+// a caller posing as the bank, cards tried one after another, a cash-out
+// request. The engine then leads with the safety answer.
+func FraudCue(s string) bool {
+	c := canonicals(strings.ToLower(s), false)
+	return strings.Contains(c, scamCanonical) || strings.Contains(c, fraudCanonical)
+}
 
 // Expand appends the canonical terms of every synonym found in s.
 // s should already be normalised (lower-case, half-width).
