@@ -45,7 +45,7 @@ var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(
 
 // failureWords are words that make a message a failure report even without
 // any POS vocabulary ("怎么又失败了").
-var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
+var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|投诉|没到账|咋回事|怎么回事|咋整|咋办|怎么办|唔得|搞唔掂|搞不定|整不明白|没反应|不好使|就没了|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
 
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
 	text, all, lang := in.text, in.all(), in.lang
@@ -54,9 +54,14 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	}
 	code, hasCode := e.codes.Extract(all)
 	if understand.WantsHuman(text) {
-		// "A0 签到了也不行 转人工": the agent gets the code too.
+		// "A0 签到了也不行 转人工": the agent gets the code too, and a
+		// complaint ("钱三天没到账，找你们负责人") its escalation target.
 		if _, known := e.cfg.Base.ByCode(code); hasCode && known {
 			st.Facts.Code = code
+		} else if len(st.LastIDs) == 0 {
+			if hits, conf, err := e.search(ctx, all, ""); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
+				st.LastIDs = []string{hits[0].Passage.ID}
+			}
 		}
 		return e.handoff(st, lang, ""), nil
 	}
@@ -106,6 +111,19 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	if err != nil {
 		return Reply{}, err
 	}
+	if conf < e.cfg.MinConfidence && len(st.LastIDs) > 0 {
+		// A follow-up ("刚查了明细，里面没有这笔") says little on its own:
+		// read it together with what the merchant said before.
+		if prev := lastMerchantText(st); prev != "" {
+			h2, c2, err := e.search(ctx, prev+" "+all, "")
+			if err != nil {
+				return Reply{}, err
+			}
+			if c2 > conf {
+				hits, conf = h2, c2
+			}
+		}
+	}
 	if retrieval.FraudCue(all) {
 		hits = safetyFirst(hits)
 	}
@@ -149,6 +167,16 @@ func safetyFirst(hits []retrieval.Hit) []retrieval.Hit {
 		}
 	}
 	return hits
+}
+
+// lastMerchantText is the merchant's previous message, "" if none.
+func lastMerchantText(st *State) string {
+	for i := len(st.History) - 1; i >= 0; i-- {
+		if st.History[i].Role == "merchant" {
+			return st.History[i].Text
+		}
+	}
+	return ""
 }
 
 // courtesy answers thanks and greetings.

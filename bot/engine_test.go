@@ -172,6 +172,27 @@ func TestFraudComesFirst(t *testing.T) {
 	}
 }
 
+// TestFollowUpKeepsTheThread: a follow-up that says little on its own is
+// read with the previous message, not answered with a triage question.
+func TestFollowUpKeepsTheThread(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	first := ask(t, e, "thread", "客人说钱扣了但是机器显示交易失败")
+	r := ask(t, e, "thread", "刚查了交易明细，里面没有这笔")
+	if r.Clarify || len(r.Sources) == 0 || len(first.Sources) == 0 || r.Target == "none" {
+		t.Fatalf("follow-up lost the thread: clarify=%v target=%q sources=%v (first %v)", r.Clarify, r.Target, ids(r.Sources), ids(first.Sources))
+	}
+}
+
+func TestHandoffTakesTheTarget(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	r := ask(t, e, "complaint", "投诉！刷卡的钱三天都没到账，我要找你们人工客服")
+	if !r.Handoff || r.Target != "provider" {
+		t.Fatalf("handoff=%v target=%q, want a handoff to the provider's side", r.Handoff, r.Target)
+	}
+}
+
 func TestSolvedStartsOver(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

@@ -203,6 +203,10 @@ func blocked(before, after string) bool {
 	if b != "" && strings.ContainsRune("*+¥$€", lastRune(b)) {
 		return true
 	}
+	// Minutes after an hour: 11点50, 3时51.
+	if r := []rune(b); len(r) > 1 && (r[len(r)-1] == '点' || r[len(r)-1] == '时') && unicode.IsDigit(r[len(r)-2]) {
+		return true
+	}
 	a := strings.TrimLeft(after, " ")
 	if isMeasured(a) {
 		return true
@@ -224,7 +228,7 @@ var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 �
 
 // notMeasures start with a measure word but are not one: 应答码:04 日期,
 // 05号错误.
-var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 天气 条件 次卡 张卡`)
+var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 点算 点解 点搞 天气 条件 次卡 张卡`)
 
 // isMeasured reports whether the text after a number starts with a measure word.
 func isMeasured(after string) bool {
@@ -247,7 +251,7 @@ var englishUnits = wordSet(`times time x min mins minute minutes sec secs second
 
 // amountWords precede amounts, ordinals, versions and operator numbers:
 // 消费51, 第2笔, 金额 51, 操作员号:01.
-var amountWords = strings.Fields(`第 消费 金额 收款 付款 支付 充值 转账 退款 花了 刷了 余额 共 约 大约 价格 价钱 多少 百分之 人民币 操作员号 操作员 柜员号 柜员 工号 员工号 rmb usd cny amount paid pay total version ver operator`)
+var amountWords = strings.Fields(`第 消费 金额 收款 付款 支付 充值 转账 退款 花了 刷了 余额 共 约 大约 价格 价钱 多少 百分之 人民币 操作员号 操作员 柜员号 柜员 工号 员工号 尾数 尾号 后四位 后两位 编号 rmb usd cny amount paid pay total version ver operator`)
 
 // labels introduce a code explicitly: 错误码51, 应答码:05, rc=96, error 55.
 var labels = strings.Fields(`错误码 错误代码 故障码 返回码 返回代码 应答码 响应码 结果码 提示码 报错码 错误号 代码`)
@@ -257,7 +261,7 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了
+var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
 	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`)
 
 // codeWords describe failures and code meanings; a two-digit number in the
@@ -265,11 +269,11 @@ var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 �
 // 此卡为无效卡 04, a0 mac校验错.
 var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
-	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡
+	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡 超了 刷不了 刷不过 不行
 	error failed fail declined decline insufficient invalid expired registered unavailable timeout`)
 
 // questionWords after a number ask what the code means: 05什么意思.
-var questionWords = strings.Fields(`什么意思 啥意思 是什么 是啥 怎么办 怎么处理 怎么解决 咋办 咋回事 怎么回事 啥情况 什么情况
+var questionWords = strings.Fields(`什么意思 啥意思 是什么 是啥 怎么办 怎么处理 怎么解决 咋办 咋回事 怎么回事 啥情况 什么情况 是不是 咋整 咋弄 点算
 	mean means meaning`)
 
 // connectors sit between a label or context word and the code: "显示的是 51",
@@ -373,7 +377,8 @@ func wordEnd(s string, i int, w string) bool {
 }
 
 // fillers may surround a code that is the whole message.
-var fillers = strings.Fields(`是 就是 是个 就是个 啊 呀 呢 吧 了 哦 嗯 这个 那个`)
+var fillers = strings.Fields(`是 就是 是个 就是个 啊 呀 呢 吧 了 哦 嗯 这个 那个 又 又是 还是 还 一直 老是 总是 全是 都是
+	咋整 咋弄 咋办 咋回事 怎么办 怎么整 怎么弄 怎么回事 啥意思 什么意思 是啥 点算 点搞 点解 求助 急`)
 
 // isFiller reports whether s holds nothing but spaces, punctuation and
 // filler particles.

@@ -39,6 +39,7 @@ func TestWantsHuman(t *testing.T) {
 		{"客服打电话", "能不能让你们客服给我打个电话", true},
 		{"a scammer called", "有人给我打电话说是银联的", false},
 		{"叫个客服", "你是机器人吧 叫个客服来", true},
+		{"接一下客服", "帮我接一下客服,我自己说", true},
 		{"懂行的人", "找个懂行的人来处理吧 跟你说不明白", true},
 		{"不想跟机器", "不想跟机器人聊了", true},
 		{"talk to a human", "Talk to a human", true},

@@ -19,6 +19,9 @@ import (
 var spelling = strings.NewReplacer(
 	"ka卡", "卡",
 	"咔", "卡",
+	"密马", "密码",
+	"秘码", "密码",
+	"蜜码", "密码",
 	"pos鸡", "pos机",
 	"pos机器", "pos机",
 	"poss机", "pos机",

@@ -20,6 +20,7 @@ func TestNormalize(t *testing.T) {
 		{"lowercase ascii", "RC:96 Error", "rc:96 error"},
 		{"ocr spaced characters", "请 先 签 到 操作员号:01", "请先签到操作员号:01"},
 		{"words keep their space", "交易失败 刷卡失败", "交易失败 刷卡失败"},
+		{"typo 密马", "提示密马错误", "提示密码错误"},
 		{"pinyin", "shua ka shi bai le zen me ban", "刷卡失败 le 怎么办"},
 		{"pinyin words only whole", "bush xing", "bush xing"},
 		{"whitespace collapses and trims", "  交易失败 \n\t 51  ", "交易失败 51"},
