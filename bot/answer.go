@@ -185,6 +185,17 @@ func escalation(p knowledge.Passage, en bool, code string) string {
 	}
 }
 
+// targetName says in words who handles a target.
+func targetName(target string) string {
+	switch target {
+	case knowledge.TargetBank:
+		return "发卡银行处理"
+	case knowledge.TargetProvider:
+		return "POS服务商处理"
+	}
+	return "柜台可处理"
+}
+
 func pick(en bool, zh, eng string) string {
 	if en {
 		return eng
@@ -210,6 +221,11 @@ func Summary(base *knowledge.Base, st State) string {
 	}
 	if st.Facts.NewTerminal {
 		b.WriteString("终端：新机器\n")
+	}
+	if len(st.LastIDs) > 0 {
+		if p, ok := base.ByID(st.LastIDs[0]); ok {
+			fmt.Fprintf(&b, "初步判断：%s（%s）\n", p.Title, targetName(p.Target))
+		}
 	}
 	var tried []string
 	for _, id := range st.Tried {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
@@ -124,10 +125,12 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 			}
 		}
 	}
+	hits = displayFirst(hits, all)
 	if retrieval.FraudCue(all) {
 		hits = safetyFirst(hits)
 	}
-	if !understand.InDomain(all) && !failureWords.MatchString(all) {
+	ongoing := len(st.LastIDs) > 0 && conf >= weakConfidence
+	if !understand.InDomain(all) && !failureWords.MatchString(all) && !ongoing {
 		if r, ok := courtesy(text, lang); ok {
 			return r, nil
 		}
@@ -151,6 +154,24 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+}
+
+// displayFirst moves to the front the best hit whose screen wording the
+// merchant quoted ("屏幕一直提示请插卡"): the screen's own words are the
+// strongest evidence there is.
+func displayFirst(hits []retrieval.Hit, text string) []retrieval.Hit {
+	for i, h := range hits {
+		for _, d := range h.Passage.Display {
+			if utf8.RuneCountInString(d) >= 3 && strings.Contains(text, strings.ToLower(d)) {
+				if i == 0 {
+					return hits
+				}
+				out := append([]retrieval.Hit{h}, hits[:i]...)
+				return append(out, hits[i+1:]...)
+			}
+		}
+	}
+	return hits
 }
 
 // safetyFirst moves the best security or scam passage to the front: when a

@@ -193,6 +193,27 @@ func TestHandoffTakesTheTarget(t *testing.T) {
 	}
 }
 
+// TestQuotedScreenLeads: the passage whose screen wording the merchant
+// quotes comes first.
+func TestQuotedScreenLeads(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	r := ask(t, e, "quoted", "屏幕一直提示请插卡，顾客刷磁条不行")
+	if len(r.Sources) == 0 || r.Sources[0].ID != "msg-insert-chip" {
+		t.Fatalf("sources %v, want msg-insert-chip first", ids(r.Sources))
+	}
+}
+
+func TestHandoffStatesTheDiagnosis(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "diag", "错误码A0")
+	r := ask(t, e, "diag", "还是不行 转人工")
+	if !r.Handoff || !strings.Contains(r.Answer, "初步判断") || !strings.Contains(r.Answer, "A0") {
+		t.Fatalf("handoff summary lacks the diagnosis:\n%s", r.Answer)
+	}
+}
+
 func TestSolvedStartsOver(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

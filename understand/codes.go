@@ -224,7 +224,7 @@ func blocked(before, after string) bool {
 }
 
 // measureWords follow numbers that count or measure: 51元, 3次, 51分钟, 25号.
-var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 日 月 年 岁 万 千 百 亿 % 点 小时 钟 毛 角 人 家 条 遍 倍 位 度 米 斤 折 周 回 多 来 几 单 件 份 期 楼 层 路 级 部 套 克 ° ¥`)
+var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 日 月 年 岁 万 千 百 亿 % 点 小时 钟 毛 角 人 家 条 遍 倍 位 度 米 斤 折 周 回 多 来 几 单 件 份 期 楼 层 路 级 部 套 克 ° ¥ 页 包 箱 瓶 杯 碗 盒 袋 辆 间 只 头 趟`)
 
 // notMeasures start with a measure word but are not one: 应答码:04 日期,
 // 05号错误.
@@ -261,7 +261,7 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
+var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 写 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
 	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`)
 
 // codeWords describe failures and code meanings; a two-digit number in the
@@ -270,7 +270,7 @@ var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 �
 var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
 	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡 超了 刷不了 刷不过 不行
-	error failed fail declined decline insufficient invalid expired registered unavailable timeout`)
+	error failed fail declined decline insufficient invalid expired registered unavailable timeout wrong pin`)
 
 // questionWords after a number ask what the code means: 05什么意思.
 var questionWords = strings.Fields(`什么意思 啥意思 是什么 是啥 怎么办 怎么处理 怎么解决 咋办 咋回事 怎么回事 啥情况 什么情况 是不是 咋整 咋弄 点算

@@ -11,7 +11,7 @@ import (
 
 // humanRequest matches asking for a person. "人工" alone counts, but not in
 // 人工智能 or 人工费, which are about something else.
-var humanRequest = regexp.MustCompile(`转人工|人工客服|人工服务|找人工|要人工|真人|活人|找客服|转客服|要客服|转接|投诉|你们经理|叫经理|找经理|跟人说|和人说|让人跟我|找个人|来个人|叫个人|叫人来|派人|接一下客服|接客服|帮我接|转一下客服|让客服|叫个?客服|找个?懂行的|懂行的人|找个?人来|来个?真人|客服给我|你们客服.{0,6}电话|给我回个电话|有人工吗|打电话给我|给我回电|联系客服|客服电话多少|别自动回复|不要机器人|不想跟机器|不想和机器|` +
+var humanRequest = regexp.MustCompile(`转人工|人工客服|人工服务|找人工|要人工|真人|活人|找客服|转客服|要客服|转接|投诉|你们经理|叫经理|找经理|跟人说|和人说|让人跟我|找个人|来个人|叫个人|叫人来|派人|接一下客服|接客服|帮我接|工作人员|别回复模板|不要模板|转一下客服|让客服|叫个?客服|找个?懂行的|懂行的人|找个?人来|来个?真人|客服给我|你们客服.{0,6}电话|给我回个电话|有人工吗|打电话给我|给我回电|联系客服|客服电话多少|别自动回复|不要机器人|不想跟机器|不想和机器|` +
 	`\b(?:(?:talk|speak|chat) (?:to|with) (?:a |an |some )?(?:human|person|someone|somebody|agent|staff|representative)|human|agent|real person|live person|representative|customer service)\b`)
 
 var notHuman = strings.NewReplacer("人工智能", "", "人工费", "", "人工成本", "", "人工湖", "")
@@ -77,7 +77,7 @@ var domainWords = strings.Fields(`刷 卡 交易 消费 支付 收款 付款 收
 	商户 银行 银联 云闪付 余额 密码 额度 限额 超限 冻结 风控 网络 信号 联网 通讯 wifi 流量 扫码 闪付 二维码 退款 退货 撤销
 	冲正 预授权 手续费 费率 错误码 返回码 应答码 响应码 报错 芯片 磁条 插卡 挥卡 读卡 参数 主密钥 密钥 激活 批次 凭证
 	开机 关机 死机 重启 屏幕 电池 充电 按键 失败 显示 提示 mac 校验 报文 服务器 服务商 收银 顾客 店员 员工 出错 输错 按错
-	机子 盒子 电签 黑屏 跳码 保证金 解冻 客人 收单`)
+	机子 盒子 电签 黑屏 跳码 保证金 解冻 客人 收单 明细 两笔 扣了 押金 外卡`)
 
 // domainEnglish are the English domain words, matched as whole words so that
 // "possible" is not "pos".
