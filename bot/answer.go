@@ -157,13 +157,13 @@ func escalation(p knowledge.Passage, en bool, code string) string {
 	switch p.Target {
 	case knowledge.TargetBank:
 		if en {
-			s := "Who to contact: this is on the card's side. The cardholder should call their issuing bank on the service number on the back of the card"
+			s := "This payment did not go through: the customer was not charged and nothing will be paid out.\nWho to contact: this is on the card's side. The cardholder should call their issuing bank on the service number on the back of the card"
 			if code != "" {
 				s += fmt.Sprintf(" and quote code %s with the time and amount", code)
 			}
 			return s + ". Meanwhile offer another card or payment method.\n"
 		}
-		s := "找谁处理：这是卡片/发卡行一侧的问题，请持卡人拨打银行卡背面的客服电话联系发卡银行"
+		s := "这笔交易没有成功，顾客没有被扣款，这笔钱也不会到账。\n找谁处理：这是卡片/发卡行一侧的问题，请持卡人拨打银行卡背面的客服电话联系发卡银行"
 		if code != "" {
 			s += fmt.Sprintf("（告知应答码 %s、交易时间和金额）", code)
 		}

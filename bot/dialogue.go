@@ -126,6 +126,10 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		}
 	}
 	hits = displayFirst(hits, all)
+	if understand.ScopeAnswer(all) == "one" {
+		// "就这一张卡读不出来，别的卡都好好的": the card, not the terminal.
+		hits = first(hits, func(p knowledge.Passage) bool { return p.ID == "msg-one-card-fail" })
+	}
 	if retrieval.FraudCue(all) {
 		hits = safetyFirst(hits)
 	}
@@ -160,26 +164,27 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 // merchant quoted ("屏幕一直提示请插卡"): the screen's own words are the
 // strongest evidence there is.
 func displayFirst(hits []retrieval.Hit, text string) []retrieval.Hit {
-	for i, h := range hits {
-		for _, d := range h.Passage.Display {
+	return first(hits, func(p knowledge.Passage) bool {
+		for _, d := range p.Display {
 			if utf8.RuneCountInString(d) >= 3 && strings.Contains(text, strings.ToLower(d)) {
-				if i == 0 {
-					return hits
-				}
-				out := append([]retrieval.Hit{h}, hits[:i]...)
-				return append(out, hits[i+1:]...)
+				return true
 			}
 		}
-	}
-	return hits
+		return false
+	})
 }
 
 // safetyFirst moves the best security or scam passage to the front: when a
 // message carries signs of fraud, what to do about the fraud comes first and
 // the rest stays as other possibilities.
 func safetyFirst(hits []retrieval.Hit) []retrieval.Hit {
+	return first(hits, func(p knowledge.Passage) bool { return p.Family == "security" || p.ID == "msg-scam" })
+}
+
+// first moves the best hit matching ok to the front, keeping the others in order.
+func first(hits []retrieval.Hit, ok func(knowledge.Passage) bool) []retrieval.Hit {
 	for i, h := range hits {
-		if h.Passage.Family == "security" || h.Passage.ID == "msg-scam" {
+		if ok(h.Passage) {
 			if i == 0 {
 				return hits
 			}

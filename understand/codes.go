@@ -228,7 +228,7 @@ var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 �
 
 // notMeasures start with a measure word but are not one: 应答码:04 日期,
 // 05号错误.
-var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 点算 点解 点搞 天气 条件 次卡 张卡`)
+var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 点算 点解 点搞 天气 条件 次卡 张卡 部分`)
 
 // isMeasured reports whether the text after a number starts with a measure word.
 func isMeasured(after string) bool {

@@ -34,6 +34,8 @@ func TestExtract(t *testing.T) {
 		{"a return trip", "来回跑了2趟", ""},
 		{"again 51", "又51了", "51"},
 		{"written on the screen", "屏幕上写的是51", "51"},
+		{"partial approval", "小票上写着10 部分金额批准 1200.00", "10"},
+		{"part of the money", "退了20部分款", ""},
 		{"english wrong pin", "card was declined with 55 wrong pin", "55"},
 		{"wrote 20 pages", "写了20页", ""},
 		{"a0 what now", "a0咋整", "A0"},
