@@ -46,7 +46,7 @@ var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(
 
 // failureWords are words that make a message a failure report even without
 // any POS vocabulary ("怎么又失败了").
-var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|投诉|没到账|咋回事|怎么回事|咋整|咋办|怎么办|唔得|搞唔掂|搞不定|整不明白|没反应|不好使|就没了|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
+var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|投诉|没到账|又这样|怎么又|报错|咋回事|怎么回事|咋整|咋办|怎么办|唔得|搞唔掂|搞不定|整不明白|没反应|不好使|就没了|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
 
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
 	text, all, lang := in.text, in.all(), in.lang
@@ -273,10 +273,14 @@ func (e *Engine) answerCode(ctx context.Context, st *State, in input, code strin
 	if err != nil {
 		return Reply{}, err
 	}
-	if _, ok := e.cfg.Base.ByCode(code); ok {
+	if p, ok := e.cfg.Base.ByCode(code); ok {
+		if retrieval.FraudCue(in.all()) {
+			// "好几张卡轮着刷，前面几张都报51": the fraud comes first, the code stays.
+			hits = safetyFirst(hits)
+		}
 		r, err := e.answer(ctx, st, in, hits, 1, "")
 		r.Code = code
-		r.CodeMeaning = meaning(hits[0].Passage, in.lang)
+		r.CodeMeaning = meaning(p, in.lang)
 		return r, err
 	}
 	// Not a UnionPay code: the brand's own, or a number we do not know.

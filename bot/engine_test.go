@@ -170,6 +170,11 @@ func TestFraudComesFirst(t *testing.T) {
 	if p.Family != "security" && p.ID != "msg-scam" {
 		t.Fatalf("first source %s (%s), want a security or scam passage; all: %v", p.ID, p.Family, ids(r.Sources))
 	}
+	c := ask(t, e, "fraud-code", "一个顾客拿好几张卡轮着刷 前面几张都报51 最后一张刷成功了")
+	p, _ = base.ByID(c.Sources[0].ID)
+	if c.Code != "51" || c.CodeMeaning == "" || (p.Family != "security" && p.ID != "msg-scam") {
+		t.Fatalf("with a code: code=%q meaning=%q first=%s; want 51 kept and the safety answer first", c.Code, c.CodeMeaning, p.ID)
+	}
 }
 
 // TestFollowUpKeepsTheThread: a follow-up that says little on its own is

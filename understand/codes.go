@@ -2,6 +2,7 @@ package understand
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -53,39 +54,87 @@ func (c *Codes) letterO(s string) string {
 	})
 }
 
-// chineseNumerals writes two-digit numbers spelt in characters as digits,
-// for codes said the way they sound: 五十一 → 51, 零五 → 05, 九十六 → 96,
-// 十二 → 12. Amounts and counts stay excluded by the usual rules afterwards
-// (五十块 → 50块 is measured); single characters and 两/万 are left alone.
+// chineseNumerals writes numbers spelt in characters as digits, for codes
+// said the way they sound: 五十一 → 51, 十二 → 12, digit by digit as on the
+// phone 五五 → 55, 六幺 → 61 (幺 is 1), 零五 → 05, A零 → A0, E幺零二 → E102.
+// Amounts and counts stay excluded by the usual rules afterwards (五十块 →
+// 50块 is measured, 五六张 → 56张 too); holidays (五一节, 十一期间) are
+// left alone; 两, 百, 千 and 万 are never converted.
 func chineseNumerals(s string) string {
-	if !strings.ContainsAny(s, "十零〇") {
+	if !strings.ContainsAny(s, "十零〇幺一二三四五六七八九") {
 		return s
 	}
-	return cnNumber.ReplaceAllStringFunc(s, func(m string) string {
-		rs := []rune(m)
-		digit := func(r rune) int { return cnDigits[r] }
-		switch {
-		case rs[0] == '零' || rs[0] == '〇':
-			return "0" + string(rune('0'+digit(rs[1])))
-		case rs[0] == '十': // 十, 十二
-			if len(rs) == 1 {
-				return "10"
-			}
-			return "1" + string(rune('0'+digit(rs[1])))
-		default: // 五十, 五十一
-			tens := string(rune('0' + digit(rs[0])))
-			if len(rs) == 2 {
-				return tens + "0"
-			}
-			return tens + string(rune('0'+digit(rs[2])))
+	rs := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(rs); {
+		if !isCNNumeral(rs[i]) {
+			b.WriteRune(rs[i])
+			i++
+			continue
 		}
-	})
+		j := i
+		for j < len(rs) && isCNNumeral(rs[j]) {
+			j++
+		}
+		var prev, next rune
+		if i > 0 {
+			prev = rs[i-1]
+		}
+		if j < len(rs) {
+			next = rs[j]
+		}
+		b.WriteString(convertRun(rs[i:j], prev, next))
+		i = j
+	}
+	return b.String()
 }
 
-var cnDigits = map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+// convertRun writes one run of numeral characters as digits where it reads
+// as a code, else returns it unchanged.
+func convertRun(run []rune, prev, next rune) string {
+	keep := string(run)
+	if strings.ContainsRune("百千万亿两", prev) || strings.ContainsRune("百千万亿两节假期国长黄", next) {
+		return keep // 三千五, 五一节, 十一期间
+	}
+	if (keep == "五一" || keep == "十一") && strings.ContainsRune("那前后放当的", next) {
+		return keep // 五一那天, 十一放假: holidays
+	}
+	if keep == "一一" {
+		return keep // 一一核对: one by one
+	}
+	if i := slices.Index(run, '十'); i >= 0 {
+		switch {
+		case len(run) == 1: // 十
+			return "10"
+		case i == 0 && len(run) == 2 && run[1] != '十': // 十二
+			return "1" + cnDigit(run[1])
+		case i == 1 && len(run) == 2 && run[0] != '十': // 五十
+			return cnDigit(run[0]) + "0"
+		case i == 1 && len(run) == 3 && run[0] != '十' && run[2] != '十': // 五十一
+			return cnDigit(run[0]) + cnDigit(run[2])
+		}
+		return keep
+	}
+	switch {
+	case len(run) >= 2 && len(run) <= 4: // 五五, 幺四, 零五, 幺零二
+		var b strings.Builder
+		for _, r := range run {
+			b.WriteString(cnDigit(r))
+		}
+		return b.String()
+	case len(run) == 1 && (run[0] == '零' || run[0] == '〇') && prev >= 'a' && prev <= 'z': // a零
+		return "0"
+	}
+	return keep
+}
 
-// cnNumber is a two-digit number in characters: 零五, 十二, 五十, 五十一.
-var cnNumber = regexp.MustCompile(`[零〇][一二三四五六七八九]|[一二三四五六七八九]十[一二三四五六七八九]?|十[一二三四五六七八九]?`)
+func isCNNumeral(r rune) bool {
+	return r == '十' || strings.ContainsRune("零〇幺一二三四五六七八九", r)
+}
+
+func cnDigit(r rune) string { return string(rune('0' + cnDigits[r])) }
+
+var cnDigits = map[rune]int{'零': 0, '〇': 0, '幺': 1, '一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
 
 // letterOCode is a letter followed by the letter o, standing alone.
 var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
@@ -228,7 +277,7 @@ var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 �
 
 // notMeasures start with a measure word but are not one: 应答码:04 日期,
 // 05号错误.
-var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 点算 点解 点搞 天气 条件 次卡 张卡 部分`)
+var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 点算 点解 点搞 天气 条件 部分`)
 
 // isMeasured reports whether the text after a number starts with a measure word.
 func isMeasured(after string) bool {
@@ -270,6 +319,7 @@ var nearWords = strings.Fields(`提示 显示 报 出现 出来 出 返回 回 �
 var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
 	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡 超了 刷不了 刷不过 不行
+	交易成功 确认 批准
 	error failed fail declined decline insufficient invalid expired registered unavailable timeout wrong pin`)
 
 // questionWords after a number ask what the code means: 05什么意思.
@@ -282,7 +332,14 @@ var connectors = []string{" ", ":", "=", "#", "\"", "'", "是", "为", "了", "�
 
 // hasLabel reports whether before ends with a label, allowing connectors.
 func hasLabel(before string) bool {
-	return endsWithAny(before, labels, asciiLabels)
+	if endsWithAny(before, labels, asciiLabels) {
+		return true
+	}
+	// A bare 码 ("码是九四", "码:05"), but not 二维码, 扫码, 付款码, 条码,
+	// 验证码 or 密码.
+	b := []rune(strings.TrimRight(before, " :=是为"))
+	n := len(b)
+	return n > 0 && b[n-1] == '码' && (n == 1 || !strings.ContainsRune("维扫款条证密编号", b[n-2]))
 }
 
 // inCodeContext reports whether a two-character token sits where codes sit.

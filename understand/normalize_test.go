@@ -21,6 +21,7 @@ func TestNormalize(t *testing.T) {
 		{"ocr spaced characters", "请 先 签 到 操作员号:01", "请先签到操作员号:01"},
 		{"words keep their space", "交易失败 刷卡失败", "交易失败 刷卡失败"},
 		{"typo 密马", "提示密马错误", "提示密码错误"},
+		{"speech recogniser homophones", "中端报交義是败 让签道", "终端报交易失败 让签到"},
 		{"pinyin", "shua ka shi bai le zen me ban", "刷卡失败 le 怎么办"},
 		{"pinyin words only whole", "bush xing", "bush xing"},
 		{"whitespace collapses and trims", "  交易失败 \n\t 51  ", "交易失败 51"},
