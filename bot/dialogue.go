@@ -126,10 +126,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		}
 	}
 	hits = displayFirst(hits, all)
-	if understand.ScopeAnswer(all) == "one" {
-		// "就这一张卡读不出来，别的卡都好好的": the card, not the terminal.
-		hits = first(hits, func(p knowledge.Passage) bool { return p.ID == "msg-one-card-fail" })
-	}
+	hits = e.scopeFirst(hits, understand.ScopeAnswer(all))
 	if retrieval.FraudCue(all) {
 		hits = safetyFirst(hits)
 	}
@@ -172,6 +169,25 @@ func displayFirst(hits []retrieval.Hit, text string) []retrieval.Hit {
 		}
 		return false
 	})
+}
+
+// scopeFirst lets "only this card fails" overrule a terminal-side top answer:
+// "就这一张卡读不出来，别的卡都好好的" is the card, not the terminal.
+func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit {
+	if len(hits) == 0 {
+		return hits
+	}
+	// Only "one card" overrules: "every card" is often said next to the
+	// one-card facts ("别的顾客刷都没问题，就他的卡怎么刷都失败").
+	const id = "msg-one-card-fail"
+	if scope != "one" || hits[0].Passage.Target == knowledge.TargetBank {
+		return hits
+	}
+	p, ok := e.cfg.Base.ByID(id)
+	if !ok {
+		return hits
+	}
+	return append([]retrieval.Hit{{Passage: p, Score: hits[0].Score}}, without(hits, id)...)
 }
 
 // safetyFirst moves the best security or scam passage to the front: when a
