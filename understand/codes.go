@@ -310,7 +310,7 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 写 变成 成了 换成 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
+var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 写 小字 一行字 变成 成了 换成 这次是 这次 这回 现在是 结果是 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
 	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`),
 	"declined with", "failed with", "rejected with")
 
