@@ -44,6 +44,9 @@ const weakConfidence = 0.15
 // ordinal matches a bare pick of an option: "2", "第二个", "选2", "2."
 var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(个|项|种)?[.、。)]?$|^the (first|second|third|fourth)( one)?$`)
 
+// damagedCard are signs of a physically damaged card.
+var damagedCard = regexp.MustCompile(`磨花|磨损|芯片坏|卡坏了|卡片坏|消磁|磁条坏|卡折了|卡裂了|worn|scratched|demagneti`)
+
 // failureWords are words that make a message a failure report even without
 // any POS vocabulary ("怎么又失败了").
 var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|投诉|没到账|又这样|怎么又|报错|咋回事|怎么回事|咋整|咋办|怎么办|唔得|搞唔掂|搞不定|整不明白|没反应|不好使|就没了|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
@@ -86,6 +89,10 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 			return r, nil
 		}
 	}
+	if !hasCode && utf8.RuneCountInString(text) <= 16 && understand.Solved(text) && understand.Thanks(text) {
+		// "哈哈谢谢啊，问题解决了" even without an answer to attach it to.
+		return simpleReply(solvedText(lang)), nil
+	}
 	pending := st.Pending
 	st.Pending = nil
 	if hasCode {
@@ -126,7 +133,14 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		}
 	}
 	hits = displayFirst(hits, all)
-	hits = e.scopeFirst(hits, understand.ScopeAnswer(all))
+	scope := understand.ScopeAnswer(all)
+	if damagedCard.MatchString(all) {
+		scope = "one" // a worn or demagnetised card is that card's problem
+	}
+	if !strings.Contains(all, "卡") && !strings.Contains(all, "card") {
+		scope = "" // "别的行业都正常" is not about cards
+	}
+	hits = e.scopeFirst(hits, scope)
 	if retrieval.FraudCue(all) {
 		hits = safetyFirst(hits)
 	}

@@ -156,7 +156,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	}
 	if in.masked {
 		r.CardDataMasked = true
-		r.Answer = cardWarning(in.lang) + "\n\n" + r.Answer
+		r.Answer = cardWarning(in.lang) + "\n\n" + img.Scrub(red.Scrub(r.Answer))
 	}
 	if in.long {
 		r.Answer = longNotice(in.lang) + "\n\n" + r.Answer

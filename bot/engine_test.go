@@ -127,6 +127,17 @@ func TestCardDataNeverLeaves(t *testing.T) {
 	}
 }
 
+// TestVolunteeredSecretNeverEchoed: a CVV that happens to occur in the
+// answer's fixed text ("583" in "ISO 8583") is scrubbed from the reply.
+func TestVolunteeredSecretNeverEchoed(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	r := ask(t, e, "cvv", "顾客的信用卡621488063059277311,背面三位数是583,提示59卡片校验错")
+	if strings.Contains(r.Answer, "583") || r.Code != "59" {
+		t.Fatalf("code %q; reply repeats the CVV:\n%s", r.Code, r.Answer)
+	}
+}
+
 func TestClarifyThenResolve(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

@@ -23,6 +23,21 @@ type Result struct {
 	PANs int
 	// Secrets counts masked PINs, CVVs, SMS codes and expiry dates.
 	Secrets int
+
+	// masked are the digit runs the masking removed, kept for Scrub only:
+	// the Result lives for one message and is never stored or logged.
+	masked []string
+}
+
+// Scrub masks in out every digit run that Redact removed from the message,
+// wherever it appears: a reply must not repeat a volunteered CVV even by
+// coincidence ("583" inside "ISO 8583"). It returns out unchanged when
+// nothing was masked.
+func (r Result) Scrub(out string) string {
+	for _, v := range r.masked {
+		out = strings.ReplaceAll(out, v, strings.Repeat("*", len(v)))
+	}
+	return out
 }
 
 // Found reports whether anything was masked.
@@ -49,12 +64,23 @@ const secretMask = "******"
 // Redact is idempotent: masking already masked text changes nothing.
 func Redact(s string) Result {
 	s = halfWidthDigits(s)
+	in := s
 	var r Result
 	s, r.PANs = maskPANs(s)
 	s, r.Secrets = maskSecrets(s)
 	r.Text = s
+	if r.Found() {
+		for _, v := range digitRun.FindAllString(in, -1) {
+			if !strings.Contains(s, v) {
+				r.masked = append(r.masked, v)
+			}
+		}
+	}
 	return r
 }
+
+// digitRun is a run of three or more digits: the shortest secret, a CVV.
+var digitRun = regexp.MustCompile(`[0-9]{3,}`)
 
 // halfWidthDigits turns ０–９ into 0–9 and leaves every other byte, even an
 // invalid one, as it was.

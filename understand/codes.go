@@ -310,7 +310,7 @@ var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode 
 
 // nearWords come right before codes, at most connectors apart: 显示 a0,
 // 报51, 就是个05, the screen "shows 51".
-var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 写 小字 一行字 变成 成了 换成 这次是 这次 这回 现在是 结果是 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
+var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 写 小字 一行字 有个 下面有个 后面有个 变成 成了 换成 这次是 这次 这回 现在是 结果是 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
 	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`),
 	"declined with", "failed with", "rejected with")
 
@@ -320,7 +320,7 @@ var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返�
 var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
 	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡 超了 刷不了 刷不过 不行
-	交易成功 确认 批准 好不了
+	交易成功 确认 批准 好不了 还不好 没好
 	error failed fail declined decline insufficient invalid expired registered unavailable timeout wrong pin exceeds exceeded limit`)
 
 // questionWords after a number ask what the code means: 05什么意思.

@@ -11,7 +11,7 @@ import (
 
 // humanRequest matches asking for a person. "人工" alone counts, but not in
 // 人工智能 or 人工费, which are about something else.
-var humanRequest = regexp.MustCompile(`转人工|人工客服|人工服务|找人工|要人工|真人|活人|找客服|转客服|要客服|转接|投诉|你们经理|叫经理|找经理|跟人说|和人说|让人跟我|找个人|来个人|叫个人|叫人来|派人|接一下客服|接客服|帮我接|工作人员|别回复模板|不要模板|转一下客服|让客服|叫个?客服|找个?懂行的|懂行的人|找个?人来|来个?真人|客服给我|你们客服.{0,6}电话|给我回个电话|有人工吗|打电话给我|给我回电|客服电话多少|技术人员|工程师|安排师傅|师傅上门|上门修|派人来修|派个师傅|别自动回复|不要机器人|不想跟机器|不想和机器|` +
+var humanRequest = regexp.MustCompile(`转人工|人工客服|人工服务|找人工|要人工|真人|活人|找客服|转客服|要客服|转接|投诉|你们经理|叫经理|找经理|跟人说|和人说|让人跟我|找个人|来个人|叫个人|叫人来|派人|接一下客服|接客服|帮我接|工作人员|别回复模板|不要模板|转一下客服|让客服|叫个?客服|找个?懂行的|懂行的人|找个?人来|来个?真人|客服给我|你们客服.{0,6}电话|给我回个电话|有人工吗|打电话给我|给我回电|客服电话多少|技术人员|工程师|派个技术|技术上门|跟客服|和客服说|安排师傅|师傅上门|上门修|派人来修|派个师傅|别自动回复|不要机器人|不想跟机器|不想和机器|` +
 	`\b(?:(?:talk|speak|chat) (?:to|with) (?:a |an |some )?(?:human|person|someone|somebody|agent|staff|representative)|human|agent|real person|live person|representative|customer service|engineer|technician|connect me|call me back|someone call me)\b`)
 
 var notHuman = strings.NewReplacer("人工智能", "", "人工费", "", "人工成本", "", "人工湖", "")
@@ -93,6 +93,7 @@ var unionPayCodes = NewCodes([]string{"A0", "A1", "A2", "A3", "A4", "A5", "A6", 
 // payments at all: a domain word or a response code. The engine's own Codes
 // may know more codes; it checks those first.
 func InDomain(s string) bool {
+	s = strings.ReplaceAll(s, "机器人", " ") // a robot is not a terminal
 	if containsAny(s, domainWords) || domainEnglish.MatchString(s) {
 		return true
 	}

@@ -39,6 +39,8 @@ func TestWantsHuman(t *testing.T) {
 		{"客服打电话", "能不能让你们客服给我打个电话", true},
 		{"a scammer called", "有人给我打电话说是银联的", false},
 		{"叫个客服", "你是机器人吧 叫个客服来", true},
+		{"派个技术上门", "你们能不能派个技术上门来看看,我自己搞不定", true},
+		{"跟客服说话", "你说的我都试过了还是不行,我要跟客服说话", true},
 		{"技术人员", "能不能让你们技术人员打个电话给我", true},
 		{"engineer", "code 99 again, just connect me to an engineer", true},
 		{"screen says contact customer service", "交易结果未知 请查询或联系客服", false},
