@@ -26,13 +26,14 @@ var triageOptions = map[string][]string{
 // triageFacts are the facts each triage option stands for, in option order,
 // and the passage that answers it.
 var triageFacts = []struct {
-	apply   func(*Facts)
-	passage string
+	apply func(*Facts)
+	// passages answer the option, best first; 没解决 walks down the list.
+	passages []string
 }{
-	{func(f *Facts) { f.Scope = "all" }, "msg-all-cards-fail"},
-	{func(f *Facts) { f.Scope = "one" }, "msg-one-card-fail"},
-	{func(f *Facts) { f.Signal = "none" }, "msg-comm-fail"},
-	{func(f *Facts) { f.NewTerminal = true }, "msg-new-terminal"},
+	{func(f *Facts) { f.Scope = "all" }, []string{"msg-all-cards-fail", "msg-comm-fail", "msg-signin-fail", "msg-mac-key", "hw-card-reader", "msg-terminal-unregistered"}},
+	{func(f *Facts) { f.Scope = "one" }, []string{"msg-one-card-fail", "code-51", "msg-card-read-fail", "msg-expired-card", "msg-over-limit"}},
+	{func(f *Facts) { f.Signal = "none" }, []string{"msg-comm-fail", "ext-weak-signal", "tech-bandwidth", "msg-signin-fail"}},
+	{func(f *Facts) { f.NewTerminal = true }, []string{"msg-new-terminal", "msg-terminal-unregistered", "msg-signin-fail", "msg-param-download"}},
 }
 
 // weakConfidence is the floor of the weak-hit band: below MinConfidence but
@@ -76,10 +77,12 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 			return e.nextCause(ctx, st, in)
 		case understand.Solved(text):
 			e.record(ctx, st, in.conv, true)
+			r := simpleReply(solvedText(lang))
+			r.Code = st.Facts.Code
 			// The problem is over: a new message starts a new diagnosis.
 			st.LastIDs, st.Tried = nil, nil
 			st.Facts = Facts{Language: st.Facts.Language}
-			return simpleReply(solvedText(lang)), nil
+			return r, nil
 		}
 	}
 
@@ -105,14 +108,14 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		return e.answerCode(ctx, st, in, st.Facts.Code)
 	}
 	if pending != nil {
-		if id := e.applyAnswer(st, pending, text); id != "" {
-			hits, conf, err := e.search(ctx, all, "")
-			if err != nil {
-				return Reply{}, err
+		if ids := e.applyAnswer(st, pending, text); ids != nil {
+			var hits []retrieval.Hit
+			for _, id := range ids {
+				if p, ok := e.cfg.Base.ByID(id); ok {
+					hits = append(hits, retrieval.Hit{Passage: p, Score: 1})
+				}
 			}
-			p, _ := e.cfg.Base.ByID(id)
-			hits = append([]retrieval.Hit{{Passage: p, Score: 1}}, without(hits, id)...)
-			return e.answer(ctx, st, in, hits, max(conf, 0.8), "")
+			return e.answer(ctx, st, in, hits, 0.8, "")
 		}
 	}
 	hits, conf, err := e.search(ctx, all, "")
@@ -254,11 +257,11 @@ func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit
 	return res.Hits, res.Confidence, nil
 }
 
-// applyAnswer reads a reply to a clarifying question and returns the passage
-// it points to, or "" when the message is not an answer.
-func (e *Engine) applyAnswer(st *State, q *Question, text string) string {
+// applyAnswer reads a reply to a clarifying question and returns the passages
+// it points to, best first, or nil when the message is not an answer.
+func (e *Engine) applyAnswer(st *State, q *Question, text string) []string {
 	if q.Kind != questionTriage {
-		return ""
+		return nil
 	}
 	idx := slices.Index(q.Options, text)
 	if idx < 0 && ordinal.MatchString(text) {
@@ -279,10 +282,10 @@ func (e *Engine) applyAnswer(st *State, q *Question, text string) string {
 		}
 	}
 	if idx < 0 || idx >= len(triageFacts) {
-		return ""
+		return nil
 	}
 	triageFacts[idx].apply(&st.Facts)
-	return triageFacts[idx].passage
+	return triageFacts[idx].passages
 }
 
 func (e *Engine) clarify(st *State, lang string, q clarifyText) Reply {

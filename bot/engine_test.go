@@ -266,6 +266,19 @@ func TestWeakHitSaysSo(t *testing.T) {
 	}
 }
 
+// TestTriageNextCause: after a triage answer, 没解决 moves to the next cause
+// of that branch, not to whatever the answer text happened to match.
+func TestTriageNextCause(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "branch", "pos机刷不了卡了")
+	ask(t, e, "branch", "所有卡都刷不了")
+	r := ask(t, e, "branch", "重启过了，还是不行")
+	if len(r.Sources) == 0 || r.Sources[0].ID != "msg-comm-fail" || r.Target != "provider" {
+		t.Fatalf("next cause %v target %q, want msg-comm-fail for the every-card branch", ids(r.Sources), r.Target)
+	}
+}
+
 func TestAsksOnlyOnce(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)

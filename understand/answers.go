@@ -12,7 +12,7 @@ import (
 
 // oneCard matches "only this card fails"; it is checked before allCards
 // because "别的卡可以" mentions other cards too.
-var oneCard = regexp.MustCompile(`只有[^,.!?;]{0,6}[张卡]|就这(?:一)?张|只是这(?:一)?张|单独这张|就这(?:个|位)?(?:顾客|客人)|` +
+var oneCard = regexp.MustCompile(`只有[^,.!?;]{0,6}[张卡]|就这(?:一)?张|就他(?:这|那)?(?:一)?张|就她(?:这|那)?(?:一)?张|只是这(?:一)?张|单独这张|就这(?:个|位)?(?:顾客|客人)|` +
 	`(?:别的|其他|其它|另外的?|换(?:了)?(?:一)?张)(?:卡|人|顾客|客人)?(?:的卡)?(?:都|就|是)?(?:可以|正常|能刷|能用|没问题|行|好)|` +
 	`\b(?:only (?:this|that|one)(?: one)? card|just (?:this|that|one) card|other cards (?:work|are fine|are ok))\b`)
 

@@ -13,6 +13,7 @@ func TestScopeAnswer(t *testing.T) {
 		{"english all", "all cards fail", "all"},
 		{"只有这一张", "只有这一张", "one"},
 		{"就这张卡", "就这张卡不行", "one"},
+		{"就他这张", "就他这张", "one"},
 		{"别的卡可以", "别的卡可以", "one"},
 		{"其他卡正常", "其他卡正常", "one"},
 		{"换卡就好", "换张卡就好了", "one"},

@@ -338,7 +338,7 @@ func hasLabel(before string) bool {
 	}
 	// A bare 码 ("码是九四", "码:05"), but not 二维码, 扫码, 付款码, 条码,
 	// 验证码 or 密码.
-	b := []rune(strings.TrimRight(before, " :=是为"))
+	b := []rune(strings.TrimRight(before, " :=,是为"))
 	n := len(b)
 	return n > 0 && b[n-1] == '码' && (n == 1 || !strings.ContainsRune("维扫款条证密编号", b[n-2]))
 }

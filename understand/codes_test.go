@@ -59,6 +59,8 @@ func TestExtract(t *testing.T) {
 		{"brand code spoken, labelled", "错误码e幺零二", "E102"},
 		{"may day is a holiday", "五一那天刷卡失败", ""},
 		{"bare 码 as the label", "它说重复交易 码是九四", "94"},
+		{"码 then a comma", "其实屏幕上有个码,是96", "96"},
+		{"qr code then a comma and an amount", "扫了二维码,是96元", ""},
 		{"small print", "下面还有一行小字 a0", "A0"},
 		{"there is a", "显示'过期卡',下面有个54", "54"},
 		{"still not well", "96一上午了还不好,我要投诉", "96"},
