@@ -329,7 +329,7 @@ var questionWords = strings.Fields(`什么意思 啥意思 是什么 是啥 怎�
 
 // connectors sit between a label or context word and the code: "显示的是 51",
 // "错误码: a0", "报了51".
-var connectors = []string{" ", ":", "=", "#", "\"", "'", "是", "为", "了", "的", "个", "着"}
+var connectors = []string{" ", ":", "=", "#", "\"", "'", "是", "为", "了", "的", "个", "着", "一次"}
 
 // hasLabel reports whether before ends with a label, allowing connectors.
 func hasLabel(before string) bool {

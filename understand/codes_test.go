@@ -59,6 +59,8 @@ func TestExtract(t *testing.T) {
 		{"brand code spoken, labelled", "错误码e幺零二", "E102"},
 		{"may day is a holiday", "五一那天刷卡失败", ""},
 		{"bare 码 as the label", "它说重复交易 码是九四", "94"},
+		{"once more", "偶尔报一次96,再刷一次就好了", "96"},
+		{"swiped once more for 50", "再刷一次50块", ""},
 		{"码 then a comma", "其实屏幕上有个码,是96", "96"},
 		{"qr code then a comma and an amount", "扫了二维码,是96元", ""},
 		{"small print", "下面还有一行小字 a0", "A0"},

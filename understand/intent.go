@@ -37,7 +37,7 @@ var solved = regexp.MustCompile(`解决了|好了|可以了|搞定|成功了|能
 	`\b(?:solved|fixed|it works|works now|working now|that worked|it worked|resolved)\b`)
 
 // question matches a message that asks rather than tells: "好了吗".
-var question = regexp.MustCompile(`吗|了没|[?？]\s*$|怎么才能`)
+var question = regexp.MustCompile(`吗|了没|[?？]\s*$|怎么才能|怎么回事|咋回事|为什么|为啥|是什么原因`)
 
 // butAfter, found after the good news, brings a new problem: "刷卡成功了,
 // 但是钱没到账". Before it, it is the old one: "刚才不行,但现在好了".

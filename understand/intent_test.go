@@ -65,6 +65,7 @@ func TestWantsHuman(t *testing.T) {
 func TestSolved(t *testing.T) {
 	t.Parallel()
 	runIntent(t, Solved, []intentCase{
+		{"solved but asks why", "换了一张卡就好了,那第一张卡是怎么回事", false},
 		{"解决了", "解决了", true},
 		{"好了", "好了", true},
 		{"可以了", "可以了，谢谢", true},
