@@ -11,29 +11,13 @@ import (
 	"time"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/knowledge"
-	"github.com/posbot/posbot/retrieval"
 )
 
 func newEngine(t testing.TB, opts ...func(*bot.Config)) (*bot.Engine, *knowledge.Base) {
 	t.Helper()
-	base, err := knowledge.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := bot.Config{Base: base, Searcher: r}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	e, err := bot.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, base
+	return bottest.Engine(t, opts...), bottest.Base(t)
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

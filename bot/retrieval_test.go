@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/retrieval"
 	"github.com/posbot/posbot/understand"
 )
@@ -39,14 +39,7 @@ func TestEveryCodeByItsCode(t *testing.T) {
 // the knowledge base's own.
 func TestEveryArticlePassageByPhrasing(t *testing.T) {
 	t.Parallel()
-	base, err := knowledge.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, r := bottest.Base(t), bottest.Searcher(t)
 	tests := map[string]string{
 		"overview-causes":             "刷卡老是失败到底有哪些可能的原因",
 		"cause-txn-info":              "交易信息不对，卡号和金额对不上所以消费失败",

@@ -6,27 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/knowledge"
-	"github.com/posbot/posbot/retrieval"
+	"github.com/posbot/posbot/bot/bottest"
 )
-
-func newEngine(t *testing.T) *bot.Engine {
-	t.Helper()
-	base, err := knowledge.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Base: base, Searcher: r})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 // TestChat holds one conversation across lines: the question, the answer to
 // it, /reset that forgets it, /quit.
@@ -34,7 +15,7 @@ func TestChat(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	in := strings.NewReader("刷卡失败了\n2\n/reset\n2\n/quit\n刷卡显示51\n")
-	if err := Chat(context.Background(), newEngine(t), in, &out); err != nil {
+	if err := Chat(context.Background(), bottest.Engine(t), in, &out); err != nil {
 		t.Fatal(err)
 	}
 	o := out.String()
@@ -59,7 +40,7 @@ func TestChat(t *testing.T) {
 func TestAskPlain(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if err := Ask(context.Background(), newEngine(t), false, nil, strings.NewReader("错误码A0\n机器一直通讯失败\n"), &out); err != nil {
+	if err := Ask(context.Background(), bottest.Engine(t), false, nil, strings.NewReader("错误码A0\n机器一直通讯失败\n"), &out); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(out.String(), "\n---\n"); n != 2 {

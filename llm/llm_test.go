@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/llm"
-	"github.com/posbot/posbot/retrieval"
 )
 
 // fakeOpenAI speaks the OpenAI-compatible chat and embeddings protocol.
@@ -75,20 +74,8 @@ func newEngine(t *testing.T, f *fakeOpenAI, timeout time.Duration) *bot.Engine {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	base, err := knowledge.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	model := llm.New(llm.Config{BaseURL: srv.URL + "/v1", APIKey: "test-key", ChatModel: "qwen-test", Timeout: timeout})
-	e, err := bot.New(bot.Config{Base: base, Searcher: r, Writer: model})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return bottest.Engine(t, func(c *bot.Config) { c.Writer = model })
 }
 
 const goodAnswer = "应答码 51：余额不足，卡内可用余额或额度不够。\n1. 请顾客换卡或用其他方式付款。\n2. 不要反复重刷。\n如有疑问，请持卡人拨打银行卡背面的客服电话联系发卡银行。"

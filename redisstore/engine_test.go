@@ -18,8 +18,7 @@ import (
 	"time"
 
 	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/knowledge"
-	"github.com/posbot/posbot/retrieval"
+	"github.com/posbot/posbot/bot/bottest"
 )
 
 // vague is a message the engine cannot diagnose: it asks the triage question.
@@ -27,19 +26,7 @@ const vague = "刷卡显示交易失败"
 
 func newEngine(t testing.TB, s bot.Sessions) *bot.Engine {
 	t.Helper()
-	base, err := knowledge.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Base: base, Searcher: r, Sessions: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return bottest.Engine(t, func(c *bot.Config) { c.Sessions = s })
 }
 
 func ask(t *testing.T, e *bot.Engine, conv, text string) (bot.Reply, time.Duration) {

@@ -17,10 +17,9 @@ import (
 	"unicode/utf16"
 
 	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/ocr/ocrtest"
-	"github.com/posbot/posbot/retrieval"
 	"github.com/posbot/posbot/telegram"
 )
 
@@ -29,36 +28,10 @@ const (
 	secret = "webhook-secret-never-logged"
 )
 
-// searcher is the real knowledge base and retriever, built once.
-var searcher = sync.OnceValues(func() (*knowledgeAndSearch, error) {
-	base, err := knowledge.Embedded()
-	if err != nil {
-		return nil, err
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return &knowledgeAndSearch{base: base, r: r}, nil
-})
-
-type knowledgeAndSearch struct {
-	base *knowledge.Base
-	r    *retrieval.Retriever
-}
-
 // realEngine is the offline engine on the real knowledge base.
 func realEngine(t testing.TB, outcomes *bot.MemoryOutcomes) *bot.Engine {
 	t.Helper()
-	ks, err := searcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Base: ks.base, Searcher: ks.r, Outcomes: outcomes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return bottest.Engine(t, func(c *bot.Config) { c.Outcomes = outcomes })
 }
 
 type harness struct {

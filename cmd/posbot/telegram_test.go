@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/httpapi"
-	"github.com/posbot/posbot/knowledge"
-	"github.com/posbot/posbot/retrieval"
 )
 
 func TestLoadTelegramConfig(t *testing.T) {
@@ -92,18 +90,7 @@ func TestStartTelegramWebhook(t *testing.T) {
 	}))
 	defer api.Close()
 
-	base, err := knowledge.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := retrieval.New(context.Background(), base, retrieval.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bot.New(bot.Config{Base: base, Searcher: r})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := bottest.Engine(t)
 	log := slog.New(slog.DiscardHandler)
 	srv := httpapi.New(e, httpapi.Options{Logger: log})
 	tc, err := loadTelegramConfig(func(k string) string {
