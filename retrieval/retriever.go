@@ -144,7 +144,8 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	lower := strings.ToLower(q.Text)
 	// Rank on what tells causes apart; generic failure words match everything.
-	text := Informative(lower)
+	info := Informative(lower)
+	text := info
 	if _, hit := r.lex.Coverage(text, -1); hit == 0 {
 		text = Expand(lower)
 	}
@@ -219,7 +220,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	case exact >= 0:
 		res.Confidence = 1
 	case len(res.Hits) > 0:
-		res.Confidence = r.confidence(lower, order[0], cos)
+		res.Confidence = r.confidence(info, order[0], cos)
 	}
 	return res, nil
 }
@@ -230,8 +231,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 //
 // Both are judged on the informative part of the query only: a message made
 // of generic failure words has confidence 0 however well it matches.
-func (r *Retriever) confidence(lower string, top int, cos []float64) float64 {
-	info := Informative(lower)
+func (r *Retriever) confidence(info string, top int, cos []float64) float64 {
 	cov, hit := r.lex.Coverage(info, top)
 	if hit == 0 {
 		return 0
