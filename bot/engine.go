@@ -99,12 +99,12 @@ const historyTurns = 20
 // polite reply.
 func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	start := e.cfg.Now()
-	red := redact.Redact(m.Text)
-	img := redact.Redact(m.ImageText)
+	text, red := read(m.Text, e.cfg.MaxTextRunes)
+	image, img := read(m.ImageText, e.cfg.MaxTextRunes)
 	in := input{
 		conv:   m.ConversationID,
-		text:   understand.Normalize(truncate(red.Text, e.cfg.MaxTextRunes)),
-		image:  understand.Normalize(truncate(img.Text, e.cfg.MaxTextRunes)),
+		text:   text,
+		image:  image,
 		masked: red.Found() || img.Found(),
 		long:   utf8.RuneCountInString(m.Text) > e.cfg.MaxTextRunes,
 	}
@@ -164,6 +164,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	if r.Sources == nil {
 		r.Sources = []Source{}
 	}
+	r.TextRedacted = red.Text
 
 	now := e.cfg.Now()
 	st.History = append(st.History,
@@ -180,6 +181,25 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 		"code", r.Code, "target", r.Target, "clarify", r.Clarify, "handoff", r.Handoff,
 		"confidence", r.Confidence, "writer", r.Writer, "latency_ms", float64(now.Sub(start).Microseconds())/1000)
 	return r, nil
+}
+
+// read redacts s, normalises what is left (at most maxRunes of it) and
+// redacts again, so that no normalisation step can rebuild card data
+// (full-width or circled digits, joined OCR spacing). It returns the text
+// the engine reads and what was masked; the result's Text is the message as
+// the merchant wrote it, masked, for display.
+func read(s string, maxRunes int) (string, redact.Result) {
+	first := redact.Redact(s)
+	second := redact.Redact(understand.Normalize(truncate(first.Text, maxRunes)))
+	r := first.Then(second)
+	if second.Found() {
+		// The second pass found what the first did not: show the
+		// normalised text, where it is masked.
+		r.Text = second.Text
+	} else {
+		r.Text = first.Text
+	}
+	return second.Text, r
 }
 
 // input is one message after redaction and normalisation.

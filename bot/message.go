@@ -46,4 +46,8 @@ type Reply struct {
 	CardDataMasked bool `json:"card_data_masked,omitempty"`
 	// Writer names what wrote the answer: "template" or "model".
 	Writer string `json:"writer,omitempty"`
+	// TextRedacted is the merchant's message as the engine keeps it, card
+	// data masked: what a client shows in the merchant's own bubble instead
+	// of what was typed.
+	TextRedacted string `json:"text_redacted,omitempty"`
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/redact"
 )
 
 // scriptedEngine answers "收到：<text>"; its first answer also carries a code,
@@ -33,7 +34,7 @@ func (e *scriptedEngine) Handle(_ context.Context, m bot.Message) (bot.Reply, er
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.got = append(e.got, m)
-	r := bot.Reply{Answer: "收到：" + m.Text, Target: "none"}
+	r := bot.Reply{Answer: "收到：" + m.Text, Target: "none", TextRedacted: redact.Redact(m.Text).Text}
 	if len(e.got) == 1 {
 		r.Answer += "\n请问是所有卡都不行，还是只有这张卡？"
 		r.Code, r.Target, r.Clarify = "51", "bank", true
@@ -184,10 +185,33 @@ func TestChatPageInChromium(t *testing.T) {
 		t.Error("bot text was rendered as HTML")
 	}
 
-	// All three went to one conversation: the page kept X-Conversation-ID.
+	// 3b. A card number typed with line breaks never shows in the
+	// merchant's bubble, not even for a moment: a MutationObserver watches
+	// every change. (This scripted engine echoes raw text in its answers;
+	// the real one never does.)
+	run(`(() => {
+		window.sawCard = false;
+		new MutationObserver(() => {
+			const mine = [...document.querySelectorAll(".msg.user")].map(e => e.textContent).join("").replace(/\s/g, "");
+			if (/62220212|02123456/.test(mine)) { window.sawCard = true; }
+		}).observe(document.body, {subtree: true, childList: true, characterData: true});
+		document.querySelector("#input").value = "卡号 6222\n0212 3456\n7890 128 刷不了";
+		document.querySelector("#send").click();
+		return true;
+	})()`, nil)
+	waitFor("the answer to the card message", `document.querySelectorAll(".msg.bot").length === 4`)
+	var mine string
+	var saw bool
+	run(`[...document.querySelectorAll(".msg.user")].pop().textContent`, &mine)
+	run(`window.sawCard`, &saw)
+	if mine != "卡号 622202*********0128 刷不了" || saw {
+		t.Errorf("merchant's bubble %q (card seen on the page: %v), want the redacted text only", mine, saw)
+	}
+
+	// All four went to one conversation: the page kept X-Conversation-ID.
 	got := engine.messages()
-	if len(got) != 3 {
-		t.Fatalf("engine got %d messages, want 3: %+v", len(got), got)
+	if len(got) != 4 {
+		t.Fatalf("engine got %d messages, want 4: %+v", len(got), got)
 	}
 	var stored string
 	run(`localStorage.getItem("posbot.conversation_id")`, &stored)
