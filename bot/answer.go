@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -21,23 +22,26 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 	}
 	top := hits[0].Passage
 	d := Draft{Lang: in.lang, Question: in.all(), Code: st.Facts.Code, Intro: intro}
-	for i, h := range hits {
-		if i >= maxSources {
-			break
+	if top.Kind == knowledge.KindCode {
+		// A code's answer rests on the code alone: the model also gets the
+		// passages about that code, so the same code asked in other words
+		// makes the same draft (and cache key).
+		d.Passages = append(d.Passages, top)
+		for _, p := range e.cfg.Base.All() {
+			if len(d.Passages) < maxSources && p.ID != top.ID && slices.Contains(p.Codes, top.Code) {
+				d.Passages = append(d.Passages, p)
+			}
 		}
-		d.Passages = append(d.Passages, h.Passage)
+	} else {
+		for _, h := range hits[:min(len(hits), maxSources)] {
+			d.Passages = append(d.Passages, h.Passage)
+		}
 	}
 	d.Template = Render(d)
 
 	r := Reply{Answer: d.Template, Target: top.Target, Confidence: conf, Writer: "template"}
-	for _, p := range d.Passages {
-		score := 0.0
-		for _, h := range hits {
-			if h.Passage.ID == p.ID {
-				score = h.Score
-			}
-		}
-		r.Sources = append(r.Sources, Source{ID: p.ID, Title: p.Title, Score: score})
+	for _, h := range hits[:min(len(hits), maxSources)] {
+		r.Sources = append(r.Sources, Source{ID: h.Passage.ID, Title: h.Passage.Title, Score: h.Score})
 	}
 	if e.cfg.Writer != nil {
 		if out, ok := e.modelAnswer(ctx, d); ok {
@@ -55,35 +59,64 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 
 // modelAnswer returns a validated model-written answer for d, from the
 // answer cache when it holds one. ok is false when the template must be used.
+// Only answers that pass Validate are cached, and only those that repeat
+// nothing particular to this merchant's question (an amount, a reference
+// number), since the key is shared by every merchant asking the same
+// thing; a cached answer is validated again against the new draft before
+// it is served.
 func (e *Engine) modelAnswer(ctx context.Context, d Draft) (string, bool) {
 	key := AnswerKey(d)
-	var out string
-	cached := false
 	if e.cfg.Answers != nil {
-		var err error
-		out, cached, err = e.cfg.Answers.Get(ctx, key)
-		if err != nil {
+		out, cached, err := e.cfg.Answers.Get(ctx, key)
+		switch {
+		case err != nil:
 			e.log.WarnContext(ctx, "answer cache unavailable", "err", err)
+		case cached:
+			err := Validate(out, d)
+			if err == nil {
+				return out, true
+			}
+			e.log.WarnContext(ctx, "cached model answer rejected", "err", err)
 		}
 	}
-	if !cached {
-		var err error
-		if out, err = e.cfg.Writer.Write(ctx, d); err != nil {
-			e.log.WarnContext(ctx, "model answer failed, using template", "err", err)
-			return "", false
-		}
-	}
-	if err := Validate(out, d); err != nil {
-		e.log.WarnContext(ctx, "model answer rejected, using template", "err", err, "cached", cached)
+	out, err := e.cfg.Writer.Write(ctx, d)
+	if err != nil {
+		e.log.WarnContext(ctx, "model answer failed, using template", "err", err)
 		return "", false
 	}
-	if !cached && e.cfg.Answers != nil {
+	if err := Validate(out, d); err != nil {
+		e.log.WarnContext(ctx, "model answer rejected, using template", "err", err)
+		return "", false
+	}
+	if e.cfg.Answers != nil && !particular(out, d) {
 		if err := e.cfg.Answers.Put(ctx, key, out); err != nil {
 			e.log.WarnContext(ctx, "answer not cached", "err", err)
 		}
 	}
 	return out, true
 }
+
+// particular reports whether an answer holds something the passages do
+// not: a number of three or more digits (an amount, a reference or terminal
+// number from the merchant's message, or one the model made up) or a code
+// of letters and digits. Such an answer may be right for this merchant but
+// not for the next one.
+func particular(out string, d Draft) bool {
+	var known strings.Builder
+	for _, p := range d.Passages {
+		known.WriteString(strings.ToLower(p.Text()))
+		known.WriteString(strings.ToLower(strings.Join(p.Sources, " ")))
+	}
+	for _, tok := range specifics.FindAllString(strings.ToLower(out), -1) {
+		if !strings.Contains(known.String(), tok) && tok != strings.ToLower(d.Code) {
+			return true
+		}
+	}
+	return false
+}
+
+// specifics are the tokens of an answer that may be particular to one merchant.
+var specifics = regexp.MustCompile(`[0-9]{3,}|[a-z0-9]*[a-z][0-9][a-z0-9]*`)
 
 // Render writes the template answer for a draft: what it means, numbered
 // steps, whom to call and what to have ready, what not to do, and sources.

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/posbot/posbot/prompts"
 )
 
 // Defaults for the rate limiter and the answer cache, in memory and in Redis alike.
@@ -15,7 +17,7 @@ const (
 	// DefaultRateWindow is the rate-limit window.
 	DefaultRateWindow = time.Minute
 	// DefaultAnswerTTL is how long a cached model answer is reused.
-	DefaultAnswerTTL = 24 * time.Hour
+	DefaultAnswerTTL = 6 * time.Hour
 )
 
 // Limiter limits how often one key (a chat) may be served.
@@ -40,21 +42,23 @@ type AnswerCache interface {
 	Put(ctx context.Context, key, answer string) error
 }
 
-// AnswerKey returns the answer-cache key for a draft: its language, code,
-// redacted question, intro and passages, everything a model answer is written
-// from, so a cached answer is reused only for the same draft. It is a hash:
-// keys are short and no store holds merchant text as a key.
+// AnswerKey returns the answer-cache key for a draft: what decides the
+// answer, not how the merchant worded the question. That is the language,
+// the code, the intro sentence, the passages with their content versions
+// and the prompt templates' version, so the same code asked in other words
+// reuses the answer, and a change of knowledge or prompts starts afresh. It
+// is a hash: keys are short and hold no merchant text.
 func AnswerKey(d Draft) string {
 	h := sha256.New()
-	parts := []string{d.Lang, d.Code, d.Question, d.Intro}
+	parts := []string{d.Lang, d.Code, d.Intro, prompts.Version}
 	for _, p := range d.Passages {
-		parts = append(parts, p.ID)
+		parts = append(parts, p.ID, p.Version)
 	}
 	for _, s := range parts {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	return "v1:" + hex.EncodeToString(h.Sum(nil)[:16])
+	return "v2:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 var (

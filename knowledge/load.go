@@ -2,7 +2,10 @@ package knowledge
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,12 +92,22 @@ func New(ps []Passage) (*Base, error) {
 			}
 			b.byCode[p.Code] = len(b.passages)
 		}
+		p.Version = p.ContentVersion()
 		b.passages = append(b.passages, p)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid knowledge base: %w", err)
 	}
 	return b, nil
+}
+
+// ContentVersion hashes the passage's content (every field but Version):
+// what New stores in Version, for stores that keep passages without it.
+func (p Passage) ContentVersion() string {
+	p.Version = ""
+	b, _ := json.Marshal(p) // a Passage always marshals
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
 }
 
 var (

@@ -27,6 +27,10 @@ const (
 // Passage is one retrievable unit of knowledge. The zero value is not valid;
 // passages come from Load, which validates them.
 type Passage struct {
+	// Version identifies the passage's content: a hash of every field, set
+	// by New. Caches of answers written from a passage key on it.
+	Version string `yaml:"-" json:"-"`
+
 	ID     string `yaml:"id" json:"id"`
 	Kind   string `yaml:"kind" json:"kind"`
 	Family string `yaml:"family" json:"family"`

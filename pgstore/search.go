@@ -167,6 +167,7 @@ func (s *Store) Search(ctx context.Context, q retrieval.Query) (retrieval.Result
 		if err := json.Unmarshal(body, &h.Passage); err != nil {
 			return retrieval.Result{}, fmt.Errorf("decode passage: %w", err)
 		}
+		h.Passage.Version = h.Passage.ContentVersion()
 		if !h.Exact {
 			h.Score = round(h.Score * rrfK / 2)
 		}

@@ -317,7 +317,7 @@ var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返�
 // codeWords describe failures and code meanings; a two-digit number in the
 // same short clause is taken for a code: 交易失败51, 51 余额不足,
 // 此卡为无效卡 04, a0 mac校验错.
-var codeWords = strings.Fields(`失败 错误 报错 出错 错 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
+var codeWords = strings.Fields(`失败 错误 报错 出错 错 故障 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
 	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
 	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡 超了 刷不了 刷不过 不行
 	交易成功 确认 批准 好不了 还不好 没好
