@@ -11,38 +11,37 @@ var (
 	_ Outcomes = (*MemoryOutcomes)(nil)
 )
 
+// DefaultMaxSessions is how many conversations MemorySessions holds when
+// MaxEntries is zero.
+const DefaultMaxSessions = 50_000
+
 // MemorySessions keeps conversation state in process memory, each entry
-// expiring TTL after its last write. It is safe for concurrent use.
+// expiring TTL after its last write. It holds at most MaxEntries
+// conversations: a new one beyond that evicts the least recently used (read
+// or written), so memory stays bounded under any number of conversations at
+// the price of a long-quiet conversation starting over. Expired entries are
+// dropped when read and a few per Put from the least recently used end, so
+// every call is O(1) and none scans the store. Its zero value is ready to
+// use and it is safe for concurrent use.
 type MemorySessions struct {
-	TTL time.Duration    // 0 means 24 hours
-	Now func() time.Time // nil means time.Now
+	TTL        time.Duration    // 0 means 24 hours
+	MaxEntries int              // 0 means DefaultMaxSessions
+	Now        func() time.Time // nil means time.Now
 
-	mu sync.Mutex
-	m  map[string]memoryEntry
-}
-
-type memoryEntry struct {
-	state   State
-	expires time.Time
-}
-
-func (s *MemorySessions) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	mu  sync.Mutex
+	lru lru[State]
 }
 
 // Get implements Sessions.
 func (s *MemorySessions) Get(_ context.Context, id string) (State, error) {
+	now := nowOr(s.Now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.m[id]
-	if !ok || !s.now().Before(e.expires) {
-		delete(s.m, id)
+	e := s.lru.get(id, now)
+	if e == nil {
 		return State{}, ErrNotFound
 	}
-	return e.state, nil
+	return e.val, nil
 }
 
 // Put implements Sessions.
@@ -51,21 +50,15 @@ func (s *MemorySessions) Put(_ context.Context, id string, st State) error {
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
+	limit := s.MaxEntries
+	if limit <= 0 {
+		limit = DefaultMaxSessions
+	}
+	now := nowOr(s.Now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = make(map[string]memoryEntry)
-	}
-	now := s.now()
-	// Sweep expired entries now and then so an idle process does not grow.
-	if len(s.m) > 0 && len(s.m)%1024 == 0 {
-		for k, e := range s.m {
-			if !now.Before(e.expires) {
-				delete(s.m, k)
-			}
-		}
-	}
-	s.m[id] = memoryEntry{state: st, expires: now.Add(ttl)}
+	e, _ := s.lru.put(id, now, limit)
+	e.val, e.expires = st, now.Add(ttl)
 	return nil
 }
 
@@ -73,8 +66,16 @@ func (s *MemorySessions) Put(_ context.Context, id string, st State) error {
 func (s *MemorySessions) Delete(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.m, id)
+	s.lru.delete(id)
 	return nil
+}
+
+// Len returns the number of conversations held, counting expired ones not
+// yet dropped; it is at most MaxEntries.
+func (s *MemorySessions) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lru.len()
 }
 
 // MemoryOutcomes records outcomes in process memory. It is safe for concurrent use.
