@@ -82,6 +82,30 @@ func TestMemorySessionsDropsExpiredLazily(t *testing.T) {
 	}
 }
 
+func TestMemoryLimiterBoundedKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := storetest.NewClock()
+	l := &bot.MemoryLimiter{Limit: 1, Window: time.Minute, MaxKeys: 2, Now: c.Now}
+	allow := func(key string) bool {
+		ok, _, err := l.Allow(ctx, key)
+		if err != nil {
+			t.Fatalf("Allow(%s): %v", key, err)
+		}
+		return ok
+	}
+	for _, k := range []string{"a", "b", "a"} { // a is over its limit and used last
+		allow(k)
+	}
+	allow("c") // a third key evicts b, the least recently used
+	if allow("a") {
+		t.Error("a allowed: the most recently used key must keep its window")
+	}
+	if !allow("b") {
+		t.Error("b still limited: want its window forgotten when c evicted it")
+	}
+}
+
 // BenchmarkMemorySessionsPut measures Put into a full store: a new
 // conversation (which evicts the least recently used) and a rewrite of a
 // held one.
