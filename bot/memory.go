@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -78,40 +80,66 @@ func (s *MemorySessions) Len() int {
 	return s.lru.len()
 }
 
-// MemoryOutcomes records outcomes in process memory. It is safe for concurrent use.
+// DefaultMaxOutcomes is how many outcomes MemoryOutcomes keeps for All when
+// MaxEntries is zero.
+const DefaultMaxOutcomes = 10_000
+
+// MemoryOutcomes records outcomes in process memory. It counts every outcome
+// by passage (passages are few) and keeps only the newest MaxEntries
+// outcomes themselves, so memory stays bounded. Its zero value is ready to
+// use and it is safe for concurrent use.
 type MemoryOutcomes struct {
-	mu   sync.Mutex
-	list []Outcome
+	MaxEntries int // 0 means DefaultMaxOutcomes
+
+	mu     sync.Mutex
+	list   []Outcome // newest last; trimmed to MaxEntries when it reaches twice that
+	counts map[string][2]int
+}
+
+func (o *MemoryOutcomes) max() int {
+	if o.MaxEntries <= 0 {
+		return DefaultMaxOutcomes
+	}
+	return o.MaxEntries
 }
 
 // Record implements Outcomes.
 func (o *MemoryOutcomes) Record(_ context.Context, oc Outcome) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.counts == nil {
+		o.counts = make(map[string][2]int)
+	}
+	c := o.counts[oc.PassageID]
+	if oc.Solved {
+		c[0]++
+	} else {
+		c[1]++
+	}
+	o.counts[oc.PassageID] = c
 	o.list = append(o.list, oc)
+	if keep := o.max(); len(o.list) >= 2*keep {
+		// Trimming once per keep records keeps Record amortised O(1).
+		n := copy(o.list, o.list[len(o.list)-keep:])
+		clear(o.list[n:])
+		o.list = o.list[:n]
+	}
 	return nil
 }
 
-// ByPassage returns how often each passage solved or did not solve a problem.
+// ByPassage returns how often each passage solved or did not solve a
+// problem, counting every outcome recorded.
 func (o *MemoryOutcomes) ByPassage() map[string][2]int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	m := make(map[string][2]int)
-	for _, oc := range o.list {
-		c := m[oc.PassageID]
-		if oc.Solved {
-			c[0]++
-		} else {
-			c[1]++
-		}
-		m[oc.PassageID] = c
-	}
+	m := make(map[string][2]int, len(o.counts))
+	maps.Copy(m, o.counts)
 	return m
 }
 
-// All returns every recorded outcome, oldest first.
+// All returns the newest MaxEntries outcomes, oldest first.
 func (o *MemoryOutcomes) All() []Outcome {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]Outcome(nil), o.list...)
+	return slices.Clone(o.list[max(0, len(o.list)-o.max()):])
 }

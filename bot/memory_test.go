@@ -106,6 +106,27 @@ func TestMemoryLimiterBoundedKeys(t *testing.T) {
 	}
 }
 
+func TestMemoryOutcomesBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := &bot.MemoryOutcomes{MaxEntries: 3}
+	for i := range 10 {
+		if err := o.Record(ctx, bot.Outcome{ConversationID: fmt.Sprint(i), PassageID: "code-51", Solved: i%2 == 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var convs []string
+	for _, oc := range o.All() {
+		convs = append(convs, oc.ConversationID)
+	}
+	if d := cmp.Diff([]string{"7", "8", "9"}, convs); d != "" {
+		t.Errorf("All (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string][2]int{"code-51": {5, 5}}, o.ByPassage()); d != "" {
+		t.Errorf("ByPassage counts every outcome (-want +got):\n%s", d)
+	}
+}
+
 // BenchmarkMemorySessionsPut measures Put into a full store: a new
 // conversation (which evicts the least recently used) and a rewrite of a
 // held one.
