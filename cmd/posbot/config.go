@@ -63,12 +63,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("POSBOT_LOG_LEVEL: %w", err)
 		}
 	}
-	if v := getenv("POSBOT_LLM_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("POSBOT_LLM_TIMEOUT: %q is not a positive duration", v)
-		}
-		c.LLMTimeout = d
+	if err := durationVar(getenv, "POSBOT_LLM_TIMEOUT", &c.LLMTimeout); err != nil {
+		return c, err
 	}
 	if v := getenv("POSBOT_MAX_SESSIONS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -84,12 +80,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.RateGlobal = r
 	}
-	if v := getenv("POSBOT_PG_SEARCH_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("POSBOT_PG_SEARCH_TIMEOUT: %q is not a positive duration", v)
-		}
-		c.PGSearchTimeout = d
+	if err := durationVar(getenv, "POSBOT_PG_SEARCH_TIMEOUT", &c.PGSearchTimeout); err != nil {
+		return c, err
 	}
 	if v := getenv("POSBOT_TRUSTED_PROXIES"); v != "" {
 		for _, f := range strings.Split(v, ",") {
@@ -114,6 +106,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("POSBOT_POSTGRES_URL: not a postgres:// URL")
 	}
 	return c, nil
+}
+
+// durationVar sets *d from the variable name, if it is set, which must be a
+// positive duration.
+func durationVar(getenv func(string) string, name string, d *time.Duration) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return fmt.Errorf("%s: %q is not a positive duration", name, v)
+	}
+	*d = x
+	return nil
 }
 
 // parsePrefix reads "10.0.0.0/8" or a single address such as "10.0.0.1".
