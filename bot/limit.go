@@ -66,49 +66,48 @@ var (
 	_ AnswerCache = (*MemoryAnswerCache)(nil)
 )
 
+// DefaultLimiterKeys is how many keys MemoryLimiter tracks when MaxKeys is zero.
+const DefaultLimiterKeys = 100_000
+
 // MemoryLimiter is a fixed-window rate limiter for a single process: at most
 // Limit messages per key in each Window, the window starting at a key's first
-// message. Its zero value is ready to use and it is safe for concurrent use.
-// Allow never returns an error.
+// message. It tracks at most MaxKeys keys: a new key beyond that evicts the
+// least recently used one, whose count is forgotten (it fails open, like a
+// shared limiter that is down). Ended windows are dropped a few per call, so
+// every call is O(1). Its zero value is ready to use and it is safe for
+// concurrent use. Allow never returns an error.
 type MemoryLimiter struct {
-	Limit  int              // 0 means DefaultRateLimit
-	Window time.Duration    // 0 means DefaultRateWindow
-	Now    func() time.Time // nil means time.Now
+	Limit   int              // 0 means DefaultRateLimit
+	Window  time.Duration    // 0 means DefaultRateWindow
+	MaxKeys int              // 0 means DefaultLimiterKeys
+	Now     func() time.Time // nil means time.Now
 
-	mu     sync.Mutex
-	m      map[string]rateWindow
-	writes int
-}
-
-type rateWindow struct {
-	n   int
-	end time.Time
+	mu  sync.Mutex
+	lru lru[int] // messages in the key's window; the entry expires when the window ends
 }
 
 // Allow implements Limiter.
 func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
-	limit, window := l.Limit, l.Window
+	limit, window, keys := l.Limit, l.Window, l.MaxKeys
 	if limit <= 0 {
 		limit = DefaultRateLimit
 	}
 	if window <= 0 {
 		window = DefaultRateWindow
 	}
+	if keys <= 0 {
+		keys = DefaultLimiterKeys
+	}
 	now := nowOr(l.Now)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.m == nil {
-		l.m = make(map[string]rateWindow)
+	w, added := l.lru.put(key, now, keys)
+	if added {
+		w.expires = now.Add(window)
 	}
-	sweep(l.m, &l.writes, func(w rateWindow) bool { return !now.Before(w.end) })
-	w := l.m[key]
-	if !now.Before(w.end) {
-		w = rateWindow{end: now.Add(window)}
-	}
-	w.n++
-	l.m[key] = w
-	if w.n > limit {
-		return false, w.end.Sub(now), nil
+	w.val++
+	if w.val > limit {
+		return false, w.expires.Sub(now), nil
 	}
 	return true, 0, nil
 }

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -11,38 +13,37 @@ var (
 	_ Outcomes = (*MemoryOutcomes)(nil)
 )
 
+// DefaultMaxSessions is how many conversations MemorySessions holds when
+// MaxEntries is zero.
+const DefaultMaxSessions = 50_000
+
 // MemorySessions keeps conversation state in process memory, each entry
-// expiring TTL after its last write. It is safe for concurrent use.
+// expiring TTL after its last write. It holds at most MaxEntries
+// conversations: a new one beyond that evicts the least recently used (read
+// or written), so memory stays bounded under any number of conversations at
+// the price of a long-quiet conversation starting over. Expired entries are
+// dropped when read and a few per Put from the least recently used end, so
+// every call is O(1) and none scans the store. Its zero value is ready to
+// use and it is safe for concurrent use.
 type MemorySessions struct {
-	TTL time.Duration    // 0 means 24 hours
-	Now func() time.Time // nil means time.Now
+	TTL        time.Duration    // 0 means 24 hours
+	MaxEntries int              // 0 means DefaultMaxSessions
+	Now        func() time.Time // nil means time.Now
 
-	mu sync.Mutex
-	m  map[string]memoryEntry
-}
-
-type memoryEntry struct {
-	state   State
-	expires time.Time
-}
-
-func (s *MemorySessions) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	mu  sync.Mutex
+	lru lru[State]
 }
 
 // Get implements Sessions.
 func (s *MemorySessions) Get(_ context.Context, id string) (State, error) {
+	now := nowOr(s.Now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.m[id]
-	if !ok || !s.now().Before(e.expires) {
-		delete(s.m, id)
+	e := s.lru.get(id, now)
+	if e == nil {
 		return State{}, ErrNotFound
 	}
-	return e.state, nil
+	return e.val, nil
 }
 
 // Put implements Sessions.
@@ -51,21 +52,15 @@ func (s *MemorySessions) Put(_ context.Context, id string, st State) error {
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
+	limit := s.MaxEntries
+	if limit <= 0 {
+		limit = DefaultMaxSessions
+	}
+	now := nowOr(s.Now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = make(map[string]memoryEntry)
-	}
-	now := s.now()
-	// Sweep expired entries now and then so an idle process does not grow.
-	if len(s.m) > 0 && len(s.m)%1024 == 0 {
-		for k, e := range s.m {
-			if !now.Before(e.expires) {
-				delete(s.m, k)
-			}
-		}
-	}
-	s.m[id] = memoryEntry{state: st, expires: now.Add(ttl)}
+	e, _ := s.lru.put(id, now, limit)
+	e.val, e.expires = st, now.Add(ttl)
 	return nil
 }
 
@@ -73,44 +68,78 @@ func (s *MemorySessions) Put(_ context.Context, id string, st State) error {
 func (s *MemorySessions) Delete(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.m, id)
+	s.lru.delete(id)
 	return nil
 }
 
-// MemoryOutcomes records outcomes in process memory. It is safe for concurrent use.
+// Len returns the number of conversations held, counting expired ones not
+// yet dropped; it is at most MaxEntries.
+func (s *MemorySessions) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lru.len()
+}
+
+// DefaultMaxOutcomes is how many outcomes MemoryOutcomes keeps for All when
+// MaxEntries is zero.
+const DefaultMaxOutcomes = 10_000
+
+// MemoryOutcomes records outcomes in process memory. It counts every outcome
+// by passage (passages are few) and keeps only the newest MaxEntries
+// outcomes themselves, so memory stays bounded. Its zero value is ready to
+// use and it is safe for concurrent use.
 type MemoryOutcomes struct {
-	mu   sync.Mutex
-	list []Outcome
+	MaxEntries int // 0 means DefaultMaxOutcomes
+
+	mu     sync.Mutex
+	list   []Outcome // newest last; trimmed to MaxEntries when it reaches twice that
+	counts map[string][2]int
+}
+
+func (o *MemoryOutcomes) max() int {
+	if o.MaxEntries <= 0 {
+		return DefaultMaxOutcomes
+	}
+	return o.MaxEntries
 }
 
 // Record implements Outcomes.
 func (o *MemoryOutcomes) Record(_ context.Context, oc Outcome) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.counts == nil {
+		o.counts = make(map[string][2]int)
+	}
+	c := o.counts[oc.PassageID]
+	if oc.Solved {
+		c[0]++
+	} else {
+		c[1]++
+	}
+	o.counts[oc.PassageID] = c
 	o.list = append(o.list, oc)
+	if keep := o.max(); len(o.list) >= 2*keep {
+		// Trimming once per keep records keeps Record amortised O(1).
+		n := copy(o.list, o.list[len(o.list)-keep:])
+		clear(o.list[n:])
+		o.list = o.list[:n]
+	}
 	return nil
 }
 
-// ByPassage returns how often each passage solved or did not solve a problem.
+// ByPassage returns how often each passage solved or did not solve a
+// problem, counting every outcome recorded.
 func (o *MemoryOutcomes) ByPassage() map[string][2]int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	m := make(map[string][2]int)
-	for _, oc := range o.list {
-		c := m[oc.PassageID]
-		if oc.Solved {
-			c[0]++
-		} else {
-			c[1]++
-		}
-		m[oc.PassageID] = c
-	}
+	m := make(map[string][2]int, len(o.counts))
+	maps.Copy(m, o.counts)
 	return m
 }
 
-// All returns every recorded outcome, oldest first.
+// All returns the newest MaxEntries outcomes, oldest first.
 func (o *MemoryOutcomes) All() []Outcome {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]Outcome(nil), o.list...)
+	return slices.Clone(o.list[max(0, len(o.list)-o.max()):])
 }

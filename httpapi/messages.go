@@ -34,6 +34,9 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.ConversationID == "" {
+		if !s.allowNew(w, r) {
+			return
+		}
 		req.ConversationID = randomHex()
 	}
 	w.Header().Set("X-Conversation-ID", req.ConversationID)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/posbot/posbot/bot"
@@ -42,6 +43,14 @@ type Options struct {
 	// Timeout bounds each request's context, and so the Engine call; 0 means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// NewConversations limits, per client address (key "ip:<address>"), the
+	// requests that name no conversation_id and so start a new one, which
+	// the engine's per-conversation limit cannot see; nil means no limit.
+	NewConversations bot.Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client; empty means the header is ignored and the client is the
+	// connection's address.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP channel. It routes requests, gives each one a request id
@@ -55,6 +64,9 @@ type Server struct {
 	timeout time.Duration
 	mux     *http.ServeMux
 	page    page
+
+	newConvs bot.Limiter
+	proxies  []netip.Prefix
 }
 
 // New returns a Server that answers messages with e and serves the routes
@@ -67,6 +79,9 @@ func New(e Engine, opts Options) *Server {
 		maxText: opts.MaxTextRunes,
 		timeout: opts.Timeout,
 		mux:     http.NewServeMux(),
+
+		newConvs: opts.NewConversations,
+		proxies:  opts.TrustedProxies,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

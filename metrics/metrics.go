@@ -79,6 +79,10 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
+// Registry returns the registry m's collectors live in, so that collectors
+// defined elsewhere are served by Handler too.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
 // ObserveStore records one store call. Its signature matches
 // redisstore.Options.Observe. An error also counts as an error of kind
 // "store", unless it is the caller's context ending.

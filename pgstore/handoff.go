@@ -43,6 +43,8 @@ const ticketColumns = `id, conversation_id, channel, status, summary, code, targ
 // second. ID, Status and the claim fields of t are ignored; a zero CreatedAt
 // means now. The summary is redacted again before it is stored.
 func (s *Store) CreateTicket(ctx context.Context, t Ticket) (Ticket, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var created *time.Time
 	if !t.CreatedAt.IsZero() {
 		created = &t.CreatedAt
@@ -75,6 +77,8 @@ func (s *Store) CreateTicket(ctx context.Context, t Ticket) (Ticket, error) {
 
 // Ticket returns the ticket with the given id, or bot.ErrNotFound.
 func (s *Store) Ticket(ctx context.Context, id int64) (Ticket, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t, err := scanTicket(s.pool.QueryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = $1`, id))
 	if err != nil {
 		return Ticket{}, fmt.Errorf("ticket %d: %w", id, err)
@@ -109,6 +113,8 @@ func (s *Store) AppendTranscript(ctx context.Context, conversationID string, tur
 	if len(turns) == 0 {
 		return nil
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	roles := make([]string, len(turns))
 	texts := make([]string, len(turns))
 	ats := make([]time.Time, len(turns))
@@ -129,6 +135,8 @@ func (s *Store) AppendTranscript(ctx context.Context, conversationID string, tur
 // Transcript returns a conversation's transcript, oldest first; it is empty
 // for an unknown conversation.
 func (s *Store) Transcript(ctx context.Context, conversationID string) ([]bot.Turn, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT role, text, at FROM transcripts WHERE conversation_id = $1 ORDER BY seq`, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("read transcript: %w", err)

@@ -9,6 +9,8 @@ import (
 
 // Record implements bot.Outcomes.
 func (s *Store) Record(ctx context.Context, o bot.Outcome) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO outcomes (conversation_id, passage_id, solved, at) VALUES ($1, $2, $3, $4)`,
 		o.ConversationID, o.PassageID, o.Solved, o.At)
 	if err != nil {
@@ -20,6 +22,8 @@ func (s *Store) Record(ctx context.Context, o bot.Outcome) error {
 // OutcomeStats returns, per passage id, how many outcomes were solved ([0])
 // and not solved ([1]), like bot.MemoryOutcomes.ByPassage.
 func (s *Store) OutcomeStats(ctx context.Context) (map[string][2]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT passage_id, count(*) FILTER (WHERE solved), count(*) FILTER (WHERE NOT solved) FROM outcomes GROUP BY passage_id`)
 	if err != nil {
 		return nil, fmt.Errorf("outcome stats: %w", err)

@@ -32,6 +32,19 @@ var (
 // connect_timeout in the URL takes precedence.
 const ConnectTimeout = 5 * time.Second
 
+// DefaultCallTimeout bounds each call made while serving a message (Record,
+// tickets, transcripts, Ping) unless WithCallTimeout sets another, so a slow
+// or hung database costs a message at most this long. Search is bounded by
+// its caller (retrieval.Fallback when serving); Ingest and Migrate, admin
+// commands that may rightly take minutes, only by their context.
+const DefaultCallTimeout = time.Second
+
+// Deadlines of the calls that are not made while serving a message.
+const (
+	readyTimeout = 2*ConnectTimeout + time.Second // Ready, at start-up, like Open's ping
+	statsTimeout = 30 * time.Second               // OutcomeStats, a report over every outcome
+)
+
 // efSearch is the HNSW candidate list size per query. It must be at least the
 // number of vector candidates Search asks for, or the index returns fewer.
 const efSearch = 100
@@ -45,8 +58,9 @@ var errInvalidURL = errors.New("invalid PostgreSQL URL (want postgres://user:pas
 // posbot's SQL. Its zero value is not usable; use Open. It is safe for
 // concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	emb  retrieval.Embedder
+	pool        *pgxpool.Pool
+	emb         retrieval.Embedder
+	callTimeout time.Duration
 }
 
 // Option configures Open.
@@ -57,6 +71,21 @@ type Option func(*Store)
 // retrieval.NewHashEmbedder(0), as for the in-memory retriever.
 func WithEmbedder(e retrieval.Embedder) Option {
 	return func(s *Store) { s.emb = e }
+}
+
+// WithCallTimeout sets the deadline of each call made while serving a
+// message; the default is DefaultCallTimeout.
+func WithCallTimeout(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.callTimeout = d
+		}
+	}
+}
+
+// bound returns ctx with the deadline of one call made while serving.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.callTimeout)
 }
 
 // Open connects to the database at url and checks that it answers. The schema
@@ -80,7 +109,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		}
 		return nil
 	}
-	s := &Store{emb: retrieval.NewHashEmbedder(0)}
+	s := &Store{emb: retrieval.NewHashEmbedder(0), callTimeout: DefaultCallTimeout}
 	for _, o := range opts {
 		o(s)
 	}
@@ -105,6 +134,8 @@ func (s *Store) Close() { s.pool.Close() }
 // Ready checks that the knowledge base was ingested with the store's embedder,
 // so Search will work: call it when serving starts. The error says what to run.
 func (s *Store) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM passages`).Scan(&n); err != nil {
 		return fmt.Errorf("count passages: %w", err)
@@ -142,6 +173,8 @@ func (s *Store) meta(ctx context.Context, key string) (string, error) {
 
 // Ping checks that the database answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping PostgreSQL: %w", err)
 	}

@@ -3,8 +3,14 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"math"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/retrieval"
 )
 
 // config is posbot's configuration, read once from the environment.
@@ -22,6 +28,11 @@ type config struct {
 
 	RedisURL    string
 	PostgresURL string
+
+	MaxSessions     int            // conversations held in memory without Redis
+	RateGlobal      float64        // messages a second for the whole process; 0 means no limit
+	PGSearchTimeout time.Duration  // deadline of one PostgreSQL search before the in-memory fallback
+	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
 }
 
 // loadConfig reads the POSBOT_* variables through getenv. Errors name the variable.
@@ -37,6 +48,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LogJSON:       getenv("POSBOT_LOG_FORMAT") != "text",
 		RedisURL:      getenv("POSBOT_REDIS_URL"),
 		PostgresURL:   getenv("POSBOT_POSTGRES_URL"),
+
+		MaxSessions:     bot.DefaultMaxSessions,
+		RateGlobal:      200,
+		PGSearchTimeout: retrieval.DefaultFallbackTimeout,
 	}
 	switch c.Retriever {
 	case "lexical", "vector", "hybrid":
@@ -48,12 +63,34 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("POSBOT_LOG_LEVEL: %w", err)
 		}
 	}
-	if v := getenv("POSBOT_LLM_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("POSBOT_LLM_TIMEOUT: %q is not a positive duration", v)
+	if err := durationVar(getenv, "POSBOT_LLM_TIMEOUT", &c.LLMTimeout); err != nil {
+		return c, err
+	}
+	if v := getenv("POSBOT_MAX_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("POSBOT_MAX_SESSIONS: %q is not a positive whole number", v)
 		}
-		c.LLMTimeout = d
+		c.MaxSessions = n
+	}
+	if v := getenv("POSBOT_RATE_GLOBAL"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			return c, fmt.Errorf("POSBOT_RATE_GLOBAL: %q is not a number of messages a second (0 for no limit)", v)
+		}
+		c.RateGlobal = r
+	}
+	if err := durationVar(getenv, "POSBOT_PG_SEARCH_TIMEOUT", &c.PGSearchTimeout); err != nil {
+		return c, err
+	}
+	if v := getenv("POSBOT_TRUSTED_PROXIES"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			p, err := parsePrefix(strings.TrimSpace(f))
+			if err != nil {
+				return c, fmt.Errorf("POSBOT_TRUSTED_PROXIES: %q is not an IP address or CIDR block", f)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
 	}
 	if (c.ChatModel != "" || c.EmbedModel != "") && c.OpenAIBaseURL == "" {
 		return c, fmt.Errorf("POSBOT_OPENAI_BASE_URL: required when POSBOT_CHAT_MODEL or POSBOT_EMBED_MODEL is set")
@@ -69,6 +106,34 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("POSBOT_POSTGRES_URL: not a postgres:// URL")
 	}
 	return c, nil
+}
+
+// durationVar sets *d from the variable name, if it is set, which must be a
+// positive duration.
+func durationVar(getenv func(string) string, name string, d *time.Duration) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return fmt.Errorf("%s: %q is not a positive duration", name, v)
+	}
+	*d = x
+	return nil
+}
+
+// parsePrefix reads "10.0.0.0/8" or a single address such as "10.0.0.1".
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return p.Masked(), nil
 }
 
 func or(v, def string) string {

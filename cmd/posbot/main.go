@@ -177,7 +177,7 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 }
 
 func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEngine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
-	srv := httpapi.New(e, httpapi.Options{Logger: log})
+	srv := httpapi.New(e, st.httpOptions())
 	srv.Handle("GET /metrics", m.Handler())
 	srv.Handle("GET /readyz", metrics.Ready(st.ready))
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -5,10 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/metrics"
 	"github.com/posbot/posbot/pgstore"
 	"github.com/posbot/posbot/redisstore"
+	"github.com/posbot/posbot/retrieval"
 	"github.com/posbot/posbot/telegram"
 )
 
@@ -21,10 +25,19 @@ type stores struct {
 	redis *redisstore.Client
 	pg    *pgstore.Store
 	ready map[string]func(context.Context) error
+
+	cfg       config
+	log       *slog.Logger
+	global    *bot.TokenBucket    // one budget for the whole process, POSBOT_RATE_GLOBAL
+	fallbacks func(reason string) // counts searches answered from memory; nil without metrics
 }
 
 func openStores(ctx context.Context, cfg config, log *slog.Logger, m *metrics.Metrics) (*stores, error) {
-	st := &stores{ready: map[string]func(context.Context) error{}}
+	st := &stores{ready: map[string]func(context.Context) error{}, cfg: cfg, log: log,
+		global: &bot.TokenBucket{Rate: cfg.RateGlobal}}
+	if m != nil {
+		st.fallbacks = searchFallbacks(m)
+	}
 	if cfg.RedisURL != "" {
 		c, err := openRedis(ctx, cfg.RedisURL, log, m)
 		if err != nil {
@@ -47,21 +60,57 @@ func openStores(ctx context.Context, cfg config, log *slog.Logger, m *metrics.Me
 
 // apply puts the configured stores into the engine's configuration: with
 // Redis, sessions, the per-conversation lock and rate limit and the answer
-// cache are shared by all replicas; without it they live in this process.
+// cache are shared by all replicas; without it they live in this process,
+// sessions capped at POSBOT_MAX_SESSIONS. Either way the process-wide
+// POSBOT_RATE_GLOBAL budget comes after the per-conversation limit. With
+// PostgreSQL, search asks it under POSBOT_PG_SEARCH_TIMEOUT and falls back
+// to the in-memory retriever already in c.
 func (st *stores) apply(c *bot.Config) {
+	var perConv bot.Limiter
 	if st.redis != nil {
 		c.Sessions = st.redis.Sessions(sessionTTL)
 		c.Locker = st.redis.Locker(0)
-		c.Limiter = st.redis.Limiter(0, 0)
+		perConv = st.redis.Limiter(0, 0)
 		c.Answers = st.redis.AnswerCache(0)
 	} else {
-		c.Limiter = &bot.MemoryLimiter{}
+		c.Sessions = &bot.MemorySessions{MaxEntries: st.cfg.MaxSessions}
+		perConv = &bot.MemoryLimiter{}
 		c.Answers = &bot.MemoryAnswerCache{}
 	}
+	c.Limiter = bot.Limiters{perConv, st.global}
 	if st.pg != nil {
-		c.Searcher = st.pg
+		c.Searcher = retrieval.NewFallback(st.pg, c.Searcher, retrieval.FallbackOptions{
+			Timeout:    st.cfg.PGSearchTimeout,
+			Logger:     st.log.With("primary", "postgres", "fallback", "memory"),
+			OnFallback: st.fallbacks,
+		})
 		c.Outcomes = st.pg
 	}
+}
+
+// httpOptions configures the HTTP channel: new conversations are limited per
+// client address (shared by the replicas with Redis), and X-Forwarded-For is
+// believed from POSBOT_TRUSTED_PROXIES only.
+func (st *stores) httpOptions() httpapi.Options {
+	o := httpapi.Options{Logger: st.log, NewConversations: &bot.MemoryLimiter{}, TrustedProxies: st.cfg.TrustedProxies}
+	if st.redis != nil {
+		o.NewConversations = st.redis.Limiter(0, 0)
+	}
+	return o
+}
+
+// searchFallbacks registers posbot_search_fallbacks_total on m and returns
+// the function that counts one fallback, for retrieval.FallbackOptions.
+func searchFallbacks(m *metrics.Metrics) func(reason string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "posbot_search_fallbacks_total",
+		Help: "Searches answered from the embedded knowledge base because PostgreSQL failed (error), was too slow (timeout) or was being skipped after failures (open).",
+	}, []string{"reason"})
+	for _, r := range []string{retrieval.FallbackError, retrieval.FallbackTimeout, retrieval.FallbackOpen} {
+		c.WithLabelValues(r) // exported as 0 from the start
+	}
+	m.Registry().MustRegister(c)
+	return func(reason string) { c.WithLabelValues(reason).Inc() }
 }
 
 // dedup returns the shared delivery dedup, or nil for an in-process one.

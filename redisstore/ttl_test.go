@@ -1,0 +1,59 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+
+	"github.com/posbot/posbot/bot"
+)
+
+// TestEveryKeyHasTTL writes through every store and checks that each key
+// posbot left in Redis expires: nothing accumulates however many chats come
+// and go.
+func TestEveryKeyHasTTL(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c, _, _ := b.open(t)
+			if err := c.Sessions(0).Put(ctx, "tg:1", bot.State{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Dedup(0).FirstSeen(ctx, "tg:update:1"); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				if _, _, err := c.Limiter(0, 0).Allow(ctx, "conv:tg:1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.AnswerCache(0).Put(ctx, "v1:abc", "answer"); err != nil {
+				t.Fatal(err)
+			}
+			unlock, err := c.Locker(0).Lock(ctx, "conv:tg:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+
+			var keys int
+			iter := c.rdb.Scan(ctx, 0, c.prefix+"*", 100).Iterator()
+			for iter.Next(ctx) {
+				keys++
+				ttl, err := c.rdb.PTTL(ctx, iter.Val()).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ttl <= 0 {
+					t.Errorf("key %s has no TTL (PTTL %v)", iter.Val(), ttl)
+				}
+			}
+			if err := iter.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if keys != 5 {
+				t.Errorf("found %d keys, want 5 (session, dedup, rate, answer, lock)", keys)
+			}
+		})
+	}
+}
