@@ -35,21 +35,44 @@ type askJSON struct {
 // engine reads the beginning and says so), never dropped.
 const maxLine = 1 << 20
 
-// Ask answers messages. With messages given, they form one message (joined by
-// spaces); otherwise it reads one message per line from in, each an
-// independent conversation, and writes one result per line, in order.
-func Ask(ctx context.Context, e Engine, asJSON bool, message []string, in io.Reader, out io.Writer) error {
+// AskOptions configure Ask; the zero value prints plain answers to the
+// messages read from the input.
+type AskOptions struct {
+	// JSON prints one askJSON object per result instead of the plain answer.
+	JSON bool
+	// Message, when not empty, is the one message to answer (its words
+	// joined by spaces) instead of reading the input.
+	Message []string
+	// Hint, if set, is told how to type messages when Ask reads them from a
+	// terminal: otherwise `posbot ask` would wait silently.
+	Hint io.Writer
+}
+
+// Ask answers messages. With opts.Message set, they form one message;
+// otherwise it reads one message per line from in, each an independent
+// conversation, and writes one result per line, in order.
+func Ask(ctx context.Context, e Engine, opts AskOptions, in io.Reader, out io.Writer) error {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
+	_, interactive := terminal(out) // someone is waiting for each answer
 	answer := func(id, text string) error {
 		r, err := e.Handle(ctx, bot.Message{ConversationID: id, Channel: "cli", Text: text})
 		if err != nil {
 			return fmt.Errorf("answer: %w", err)
 		}
-		return writeResult(w, r, asJSON)
+		if err := writeResult(w, r, opts.JSON); err != nil {
+			return err
+		}
+		if interactive {
+			return w.Flush()
+		}
+		return nil
 	}
-	if len(message) > 0 {
-		return answer("ask:0", strings.Join(message, " "))
+	if len(opts.Message) > 0 {
+		return answer("ask:0", strings.Join(opts.Message, " "))
+	}
+	if _, tty := terminal(in); tty && opts.Hint != nil {
+		fmt.Fprintln(opts.Hint, "posbot ask: reading messages from stdin, one per line (Ctrl-D to end)")
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), maxLine)

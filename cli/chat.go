@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/posbot/posbot/bot"
@@ -12,18 +13,32 @@ import (
 
 // Chat runs an interactive conversation: each line the merchant types is a
 // message of the same conversation. "/reset" starts over, "/quit" leaves.
+// On a terminal the line can be edited and earlier lines recalled with the
+// arrow keys; from a pipe lines are read as they come.
+//
+// A clarifying question's options are shown once, numbered; a reply that is
+// just one of those numbers sends the option's text, so the engine and the
+// transcript record the choice, not the digit.
 func Chat(ctx context.Context, e Engine, in io.Reader, out io.Writer) error {
 	const id = "chat:terminal"
+	lines, err := newLineReader(in, out)
+	if err != nil {
+		return err
+	}
+	defer lines.Close()
 	fmt.Fprintln(out, "posbot 对话模式：输入屏幕上的代码或提示文字，例如“刷卡显示交易失败51”。/reset 重新开始，/quit 退出。")
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	var options []string // the last reply's, for picking by number
 	for {
-		fmt.Fprint(out, "\n> ")
-		if !sc.Scan() {
+		fmt.Fprintln(out)
+		line, err := lines.ReadLine("> ")
+		if errors.Is(err, io.EOF) {
 			fmt.Fprintln(out)
-			return sc.Err()
+			return nil
 		}
-		line := strings.TrimSpace(sc.Text())
+		if err != nil {
+			return fmt.Errorf("read message: %w", err)
+		}
+		line = strings.TrimSpace(line)
 		switch line {
 		case "":
 			continue
@@ -33,8 +48,13 @@ func Chat(ctx context.Context, e Engine, in io.Reader, out io.Writer) error {
 			if err := e.Reset(ctx, id); err != nil {
 				return err
 			}
+			options = nil
 			fmt.Fprintln(out, "已重新开始。")
 			continue
+		}
+		if o, ok := pick(line, options); ok {
+			line = o
+			fmt.Fprintf(out, "→ %s\n", o)
 		}
 		r, err := e.Handle(ctx, bot.Message{ConversationID: id, Channel: "cli", Text: line})
 		if err != nil {
@@ -42,7 +62,26 @@ func Chat(ctx context.Context, e Engine, in io.Reader, out io.Writer) error {
 		}
 		fmt.Fprintln(out, r.Answer)
 		for i, o := range r.Options {
-			fmt.Fprintf(out, "  [%d] %s\n", i+1, o)
+			if !listed(r.Answer, i+1, o) {
+				fmt.Fprintf(out, "  %d. %s\n", i+1, o)
+			}
 		}
+		options = r.Options
 	}
+}
+
+// pick returns the option a bare number ("2") chooses, if it is one.
+func pick(line string, options []string) (string, bool) {
+	n, err := strconv.Atoi(line)
+	if err != nil || n < 1 || n > len(options) {
+		return "", false
+	}
+	return options[n-1], true
+}
+
+// listed reports whether answer already shows option o as number n: the
+// engine's clarifying questions list their options in the text, for
+// channels without buttons.
+func listed(answer string, n int, o string) bool {
+	return strings.Contains(answer, fmt.Sprintf("%d. %s", n, o))
 }

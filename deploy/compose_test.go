@@ -21,7 +21,7 @@ type compose struct {
 
 type service struct {
 	Image       string               `yaml:"image"`
-	Build       string               `yaml:"build"`
+	Build       build                `yaml:"build"`
 	Entrypoint  []string             `yaml:"entrypoint"`
 	Command     []string             `yaml:"command"`
 	Environment map[string]string    `yaml:"environment"`
@@ -34,6 +34,34 @@ type service struct {
 
 type dependsOn struct {
 	Condition string `yaml:"condition"`
+}
+
+// build is a service's build section: a context path, or a map with one.
+type build struct {
+	Context string            `yaml:"context"`
+	Args    map[string]string `yaml:"args"`
+}
+
+func (b *build) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		b.Context = n.Value
+		return nil
+	}
+	type plain build
+	return n.Decode((*plain)(b))
+}
+
+// pinned matches an image reference pinned by digest, keeping its tag for
+// the reader: name:tag@sha256:<64 hex digits>.
+var pinned = regexp.MustCompile(`^([a-z0-9./-]+):([A-Za-z0-9._-]+)@sha256:[0-9a-f]{64}$`)
+
+// imageTag returns the name:tag of a pinned reference, "" if it is not pinned.
+func imageTag(ref string) string {
+	m := pinned.FindStringSubmatch(ref)
+	if m == nil {
+		return ""
+	}
+	return m[1] + ":" + m[2]
 }
 
 func loadCompose(t *testing.T) compose {
@@ -134,11 +162,11 @@ func TestComposeWiring(t *testing.T) {
 	c := loadCompose(t)
 	pg, rd, bot, initSvc := c.Services["postgres"], c.Services["redis"], c.Services["posbot"], c.Services["posbot-init"]
 
-	if !regexp.MustCompile(`^pgvector/pgvector:pg(1[6-9]|[2-9][0-9])$`).MatchString(pg.Image) {
-		t.Errorf("postgres image %q is not pgvector/pgvector:pg16 or later", pg.Image)
+	if !regexp.MustCompile(`^pgvector/pgvector:pg(1[6-9]|[2-9][0-9])$`).MatchString(imageTag(pg.Image)) {
+		t.Errorf("postgres image %q is not pgvector/pgvector:pg16 or later, pinned by digest", pg.Image)
 	}
-	if !strings.HasPrefix(rd.Image, "redis:7") {
-		t.Errorf("redis image %q is not redis:7", rd.Image)
+	if !strings.HasPrefix(imageTag(rd.Image), "redis:7") {
+		t.Errorf("redis image %q is not redis:7, pinned by digest", rd.Image)
 	}
 	checkHealth(t, "postgres", pg, "pg_isready")
 	checkHealth(t, "redis", rd, "redis-cli", "ping")
@@ -186,9 +214,11 @@ func TestComposeWiring(t *testing.T) {
 	if !published {
 		t.Errorf("posbot ports %v do not publish container port %s", bot.Ports, port)
 	}
-	checkHealth(t, "posbot", bot, "/dev/tcp/127.0.0.1/"+port, "GET /healthz ", " 200 ")
-	if !strings.Contains(sources(t, "httpapi"), `"GET /healthz"`) {
-		t.Error(`httpapi has no "GET /healthz" route for the health check`)
+	// The health check asks for readiness (the stores answer), over bash's
+	// /dev/tcp since the image has no curl, on a route serve mounts.
+	checkHealth(t, "posbot", bot, "/dev/tcp/127.0.0.1/"+port, "GET /readyz ", " 200 ")
+	if !strings.Contains(sources(t, "cmd/posbot"), `"GET /readyz"`) {
+		t.Error(`cmd/posbot mounts no "GET /readyz" route for the health check`)
 	}
 
 	// The one-shot service migrates then ingests; posbot starts after it.
@@ -200,8 +230,9 @@ func TestComposeWiring(t *testing.T) {
 	checkDepends(t, "posbot-init", initSvc, map[string]string{"postgres": "service_healthy"})
 	checkDepends(t, "posbot", bot, map[string]string{
 		"postgres": "service_healthy", "redis": "service_healthy", "posbot-init": "service_completed_successfully"})
-	if bot.Image == "" || bot.Image != initSvc.Image || bot.Build != "." || initSvc.Build != "." {
-		t.Errorf("posbot and posbot-init must build the same image from the Dockerfile (build: ., one image name)")
+	if bot.Image == "" || bot.Image != initSvc.Image || bot.Build.Context != "." || initSvc.Build.Context != "." ||
+		!mapsEqual(bot.Build.Args, initSvc.Build.Args) {
+		t.Errorf("posbot and posbot-init must build the same image from the Dockerfile (build context ., same args, one image name)")
 	}
 
 	// Every command compose runs exists.
@@ -217,12 +248,16 @@ func TestComposeWiring(t *testing.T) {
 // defaults returns env as compose runs it with nothing set in the
 // environment: every ${VAR:-default} replaced by its default.
 func defaults(env map[string]string) map[string]string {
-	re := regexp.MustCompile(`\$\{[A-Za-z0-9_]+:-([^}]*)\}`)
 	out := make(map[string]string, len(env))
 	for k, v := range env {
-		out[k] = re.ReplaceAllString(v, "$1")
+		out[k] = withDefaults(v)
 	}
 	return out
+}
+
+// withDefaults replaces every ${VAR:-default} in s by its default.
+func withDefaults(s string) string {
+	return regexp.MustCompile(`\$\{[A-Za-z0-9_]+:-([^}]*)\}`).ReplaceAllString(s, "$1")
 }
 
 func checkHealth(t *testing.T, name string, s service, want ...string) {
@@ -340,8 +375,11 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal("no go build -o step in the builder stage")
 	}
 
-	if got := find(run, "FROM")[0]; got != "debian:bookworm-slim" {
-		t.Errorf("runtime image %s, want debian:bookworm-slim", got)
+	if got := find(run, "FROM")[0]; imageTag(got) != "debian:bookworm-slim" {
+		t.Errorf("runtime image %s, want debian:bookworm-slim pinned by digest", got)
+	}
+	if imageTag(from[0]) == "" {
+		t.Errorf("builder image %s is not pinned by digest", from[0])
 	}
 	runs := strings.Join(find(run, "RUN"), " ")
 	for _, pkg := range []string{"tesseract-ocr", "tesseract-ocr-chi-sim", "ca-certificates"} {
@@ -368,4 +406,145 @@ func TestDockerfile(t *testing.T) {
 	if !slices.Contains(find(run, "EXPOSE"), port) {
 		t.Errorf("Dockerfile EXPOSE %v, compose listens on %s", find(run, "EXPOSE"), port)
 	}
+}
+
+// TestImagesPinned: every image compose pulls and every base image of the
+// Dockerfile is pinned by digest, so a rebuild or a new host runs the bytes
+// that were tested. The tag stays for the reader; DEVELOPERS.md says how to
+// refresh the digests.
+func TestImagesPinned(t *testing.T) {
+	c := loadCompose(t)
+	for name, s := range c.Services {
+		if s.Build.Context != "" {
+			continue // built here from the Dockerfile
+		}
+		if imageTag(s.Image) == "" {
+			t.Errorf("%s: image %q is not pinned as name:tag@sha256:<digest>", name, s.Image)
+		}
+	}
+	for i, stage := range loadDockerfile(t) {
+		from := strings.Fields(find(stage, "FROM")[0])
+		if imageTag(from[0]) == "" {
+			t.Errorf("Dockerfile stage %d: FROM %s is not pinned as name:tag@sha256:<digest>", i+1, from[0])
+		}
+	}
+	doc, err := os.ReadFile("../DEVELOPERS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, s := range c.Services {
+		if s.Build.Context == "" {
+			refs = append(refs, s.Image)
+		}
+	}
+	for _, stage := range loadDockerfile(t) {
+		refs = append(refs, strings.Fields(find(stage, "FROM")[0])[0])
+	}
+	for _, ref := range refs {
+		if _, digest, _ := strings.Cut(ref, "@"); !strings.Contains(string(doc), digest) {
+			t.Errorf("DEVELOPERS.md does not say where %s came from", ref)
+		}
+	}
+}
+
+// TestRedisMemory: Redis has a memory cap and evicts by LRU. Everything
+// posbot writes there has a TTL, so volatile-lru and allkeys-lru are the
+// policies that fit (the compose file says why it picks one); the default,
+// noeviction, would turn a full Redis into failed writes.
+func TestRedisMemory(t *testing.T) {
+	c := loadCompose(t)
+	args := defaultsList(c.Services["redis"].Command)
+	value := func(flag string) string {
+		if i := slices.Index(args, flag); i >= 0 && i+1 < len(args) {
+			return args[i+1]
+		}
+		return ""
+	}
+	if !regexp.MustCompile(`^[1-9][0-9]*(kb|mb|gb)$`).MatchString(value("--maxmemory")) {
+		t.Errorf("redis command %v: --maxmemory %q, want a size such as 256mb", args, value("--maxmemory"))
+	}
+	if p := value("--maxmemory-policy"); p != "volatile-lru" && p != "allkeys-lru" {
+		t.Errorf("redis --maxmemory-policy %q, want volatile-lru or allkeys-lru", p)
+	}
+}
+
+// TestPortBinding: with nothing set, posbot is published on 127.0.0.1 only;
+// POSBOT_BIND opens it up.
+func TestPortBinding(t *testing.T) {
+	c := loadCompose(t)
+	for _, p := range c.Services["posbot"].Ports {
+		if !strings.Contains(p, "${POSBOT_BIND:-") {
+			t.Errorf("posbot port %q does not take its host address from POSBOT_BIND", p)
+		}
+		if host := strings.Split(defaultsList([]string{p})[0], ":"); len(host) != 3 || host[0] != "127.0.0.1" {
+			t.Errorf("posbot port %q publishes %v by default, want 127.0.0.1:<port>:<container port>", p, host)
+		}
+	}
+}
+
+// TestEnvExample: .env.example lists every variable the compose file
+// interpolates and no other, with no secret filled in, and the image build
+// keeps .env and .git out of its context.
+func TestEnvExample(t *testing.T) {
+	raw, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var used []string
+	for _, m := range regexp.MustCompile(`\$\{([A-Za-z0-9_]+)(:?-[^}]*)?\}`).FindAllStringSubmatch(string(raw), -1) {
+		if !slices.Contains(used, m[1]) {
+			used = append(used, m[1])
+		}
+	}
+	example, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{}
+	for i, line := range strings.Split(string(example), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Errorf(".env.example:%d: %q is not NAME=value", i+1, line)
+			continue
+		}
+		listed[k] = v
+	}
+	for _, v := range used {
+		if _, ok := listed[v]; !ok {
+			t.Errorf("docker-compose.yml reads %s, which .env.example does not list", v)
+		}
+	}
+	for k, v := range listed {
+		if !slices.Contains(used, k) {
+			t.Errorf(".env.example lists %s, which docker-compose.yml does not read", k)
+		}
+		if regexp.MustCompile(`TOKEN|SECRET|KEY|PASSWORD`).MatchString(k) && v != "" {
+			t.Errorf(".env.example fills in the secret %s; leave it empty", k)
+		}
+	}
+
+	ignore, err := os.ReadFile("../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(ignore), "\n")
+	for _, want := range []string{".git", ".env"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf(".dockerignore does not keep %s out of the image's build context", want)
+		}
+	}
+}
+
+// defaultsList is withDefaults for each item of list.
+func defaultsList(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = withDefaults(s)
+	}
+	return out
 }

@@ -33,6 +33,15 @@ type Baseline struct {
 	ForbidViolations int     `json:"forbid_violations"`
 	LatencyP50MS     float64 `json:"latency_p50_ms"`
 	LatencyP95MS     float64 `json:"latency_p95_ms"`
+	// Datasets are the figures per dataset (Case.Dataset), for the change
+	// against the baseline in the per-dataset table; informative only.
+	Datasets map[string]DatasetBaseline `json:"datasets,omitempty"`
+}
+
+// DatasetBaseline is one dataset's figures in a baseline.
+type DatasetBaseline struct {
+	Cases    int     `json:"cases"`
+	PassRate float64 `json:"pass_rate"`
 }
 
 // NewBaseline records m's figures, rounded to 4 decimals.
@@ -51,6 +60,28 @@ func NewBaseline(m Metrics) Baseline {
 		ForbidViolations: m.ForbidViolations,
 		LatencyP50MS:     round4(m.LatencyP50MS),
 		LatencyP95MS:     round4(m.LatencyP95MS),
+		Datasets:         datasetBaselines(m.ByDataset),
+	}
+}
+
+func datasetBaselines(groups []DatasetGroup) map[string]DatasetBaseline {
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make(map[string]DatasetBaseline, len(groups))
+	for _, g := range groups {
+		out[g.Name] = DatasetBaseline{Cases: g.Cases, PassRate: round4(g.PassRate)}
+	}
+	return out
+}
+
+// compareWith records, for every dataset of m that b has, b's pass rate, so
+// that reports show the change against the baseline.
+func (m *Metrics) compareWith(b Baseline) {
+	for i := range m.ByDataset {
+		if d, ok := b.Datasets[m.ByDataset[i].Name]; ok {
+			m.ByDataset[i].BaselinePassRate = &d.PassRate
+		}
 	}
 }
 

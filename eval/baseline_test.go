@@ -2,6 +2,7 @@ package eval
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,7 @@ func TestBaselineRoundTrip(t *testing.T) {
 	m := Metrics{
 		Cases: 3, PassRate: 2.0 / 3, Code: Ratio{Value: 1.0 / 3}, HitAt1: 0.123456, MRR: 0.99999,
 		LatencyP50MS: 12.34567, LatencyP95MS: 99,
+		ByDataset: []DatasetGroup{{Group: Group{"cases", 2, 1, 0.5}}, {Group: Group{"dev2", 1, 1, 1}}},
 	}
 	if err := WriteBaseline(path, NewBaseline(m)); err != nil {
 		t.Fatal(err)
@@ -69,7 +71,8 @@ func TestBaselineRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Baseline{Cases: 3, PassRate: 0.6667, CodeAccuracy: 0.3333, HitAt1: 0.1235, MRR: 1, LatencyP50MS: 12.3457, LatencyP95MS: 99}
+	want := Baseline{Cases: 3, PassRate: 0.6667, CodeAccuracy: 0.3333, HitAt1: 0.1235, MRR: 1, LatencyP50MS: 12.3457, LatencyP95MS: 99,
+		Datasets: map[string]DatasetBaseline{"cases": {2, 0.5}, "dev2": {1, 1}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
@@ -83,5 +86,32 @@ func TestReadBaselineRequiresPassRate(t *testing.T) {
 	}
 	if _, err := ReadBaseline(path); err == nil || !strings.Contains(err.Error(), "pass_rate") {
 		t.Errorf("ReadBaseline without pass_rate: err = %v", err)
+	}
+}
+
+func TestCompareWith(t *testing.T) {
+	t.Parallel()
+	m := Metrics{ByDataset: []DatasetGroup{
+		{Group: Group{"cases", 10, 9, 0.9}}, {Group: Group{"dev2", 4, 1, 0.25}}, {Group: Group{"new", 2, 2, 1}},
+	}}
+	m.compareWith(Baseline{PassRate: 0.8, Datasets: map[string]DatasetBaseline{"cases": {10, 0.85}, "dev2": {4, 0.25}, "gone": {3, 1}}})
+	tests := []struct {
+		name, text string
+		ok         bool
+		change     float64
+	}{
+		{"cases", "+5.0 pp", true, 0.05},
+		{"dev2", "±0.0 pp", true, 0},
+		{"new", "—", false, 0},
+	}
+	for i, tt := range tests {
+		d := m.ByDataset[i]
+		c, ok := d.Change()
+		if d.Name != tt.name || ok != tt.ok || math.Abs(c-tt.change) > 1e-9 || fmtChange(d) != tt.text {
+			t.Errorf("%s: change %v, %v, %q; want %v, %v, %q", d.Name, c, ok, fmtChange(d), tt.change, tt.ok, tt.text)
+		}
+	}
+	if got := fmtChange(DatasetGroup{Group: Group{PassRate: 0.5}, BaselinePassRate: ptr(0.5123)}); got != "-1.2 pp" {
+		t.Errorf("a fall shows as %q, want -1.2 pp", got)
 	}
 }

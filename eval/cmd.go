@@ -112,6 +112,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newAnswe
 		res.Variants = append(res.Variants, vr)
 	}
 
+	primary := res.Primary()
+	if baseline != nil {
+		primary.Metrics.compareWith(*baseline)
+		res.Baseline = *baselinePath
+	}
 	if *asJSON {
 		err = WriteJSON(stdout, res)
 	} else {
@@ -131,7 +136,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newAnswe
 		}
 		fmt.Fprintf(notes, "report: %s\n", *reportDir+"/index.html")
 	}
-	primary := res.Primary()
 	if *writeBaseline != "" {
 		if err := WriteBaseline(*writeBaseline, NewBaseline(primary.Metrics)); err != nil {
 			return fmt.Errorf("eval: %w", err)

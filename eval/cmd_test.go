@@ -85,9 +85,12 @@ func TestMainText(t *testing.T) {
 		t.Fatalf("Main: %v\nstderr:\n%s", err, stderr)
 	}
 	for _, want := range []string{
-		"pass rate          27.3% (3/11)",
-		"forbid violations  1",
-		"hit@1              0.250",
+		"pass rate              27.3% (3/11)",
+		"forbid violations      1",
+		"hit@1                  0.250",
+		"confident wrong topic  25.0% (1/4)",
+		"\nby dataset (hybrid)\ndataset  cases  pass rate  confident wrong topic\ncases    11     27.3%      25.0% (1/4)\n",
+		"\ntargets (hybrid), n=1: expected (rows) vs got (columns); 1 accepting several targets left out\n",
 		"\nby family\n",
 		"\nby kind\n",
 		"failures (hybrid): 8 of 11",
@@ -298,5 +301,44 @@ func TestIsTerminal(t *testing.T) {
 	defer f.Close()
 	if isTerminal(&bytes.Buffer{}) || isTerminal(f) {
 		t.Error("a buffer or a regular file is not a terminal")
+	}
+}
+
+// TestMainDatasetsAgainstBaseline: with --baseline the per-dataset table
+// shows each dataset's change in points, "—" for one the baseline lacks,
+// in the text and in the JSON.
+func TestMainDatasetsAgainstBaseline(t *testing.T) {
+	t.Parallel()
+	baseline := filepath.Join(t.TempDir(), "baseline.json")
+	if err := os.WriteFile(baseline, []byte(`{"pass_rate": 0.2, "datasets": {"cases": {"cases": 11, "pass_rate": 0.5}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var env mainEnv
+	// The fixture's forbidden string fails the floor; the tables are printed first.
+	stdout, _, err := env.run(t, "--dataset", fixturePath, "--dataset", secondPath, "--baseline", baseline)
+	if !errors.Is(err, ErrQualityFloor) {
+		t.Fatalf("err = %v, want the fixture's forbid violation", err)
+	}
+	for _, want := range []string{
+		"dataset  cases  pass rate  vs baseline  confident wrong topic\n",
+		"cases    11     27.3%      -22.7 pp     25.0% (1/4)\n",
+		"second   3      66.7%      —            50.0% (1/2)\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	stdout, _, _ = env.run(t, "--dataset", fixturePath, "--dataset", secondPath, "--baseline", baseline, "--json")
+	var res Results
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	ds := res.Variants[0].Metrics.ByDataset
+	if res.Baseline != baseline || len(ds) != 2 || ds[0].BaselinePassRate == nil || *ds[0].BaselinePassRate != 0.5 || ds[1].BaselinePassRate != nil {
+		t.Errorf("JSON baseline %q, datasets %+v", res.Baseline, ds)
+	}
+	if !strings.Contains(stdout, `"confident_wrong_topic": {`) || !strings.Contains(stdout, `"target_matrix": {`) || !strings.Contains(stdout, `"confidence_histogram": [`) {
+		t.Errorf("JSON lacks the new metrics:\n%.2000s", stdout)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -48,6 +50,9 @@ type Case struct {
 
 	// Source is where the case was read, as "file:line".
 	Source string `json:"source,omitempty"`
+	// Dataset names the file the case was read from: its base name without
+	// the extension ("dev7" for eval/testdata/dev7.jsonl).
+	Dataset string `json:"dataset,omitempty"`
 }
 
 // rawCase is the wire form of a Case: fields that accept more than one shape
@@ -109,6 +114,7 @@ func ParseCases(name string, r io.Reader) ([]Case, error) {
 			default:
 				seen[c.ID] = line
 				c.Source = fmt.Sprintf("%s:%d", name, line)
+				c.Dataset = datasetName(name)
 				cases = append(cases, c)
 			}
 		}
@@ -120,6 +126,14 @@ func ParseCases(name string, r io.Reader) ([]Case, error) {
 		return nil, errors.Join(errs...)
 	}
 	return cases, nil
+}
+
+// datasetName is the name a dataset is reported under: the base name of
+// its file without the extension ("embedded:eval/testdata/cases.jsonl" is
+// "cases").
+func datasetName(name string) string {
+	base := path.Base(filepath.ToSlash(strings.TrimPrefix(name, "embedded:")))
+	return strings.TrimSuffix(base, path.Ext(base))
 }
 
 // parseCase decodes and validates one line.

@@ -57,11 +57,26 @@ func TestParseCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseCases: %v", err)
 			}
-			tt.want.Source = "x.jsonl:1"
+			tt.want.Source, tt.want.Dataset = "x.jsonl:1", "x"
 			if diff := cmp.Diff([]Case{tt.want}, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDatasetName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"eval/testdata/dev7.jsonl":           "dev7",
+		"cases.jsonl":                        "cases",
+		"embedded:eval/testdata/cases.jsonl": "cases",
+		"/tmp/passing":                       "passing",
+		"testdata/fixture/second.set.jsonl":  "second.set",
+	} {
+		if got := datasetName(in); got != want {
+			t.Errorf("datasetName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

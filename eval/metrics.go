@@ -46,6 +46,9 @@ type Metrics struct {
 	HitAt1         float64 `json:"hit_at_1"`
 	HitAt3         float64 `json:"hit_at_3"`
 	MRR            float64 `json:"mrr"`
+	// ConfidentWrongTopic is the share of the cases with expect_ids that got
+	// a confident diagnosis of another topic (see ConfidentWrongTopic).
+	ConfidentWrongTopic Ratio `json:"confident_wrong_topic"`
 
 	// Latency of the final message, nearest-rank percentiles over the cases
 	// that got a reply.
@@ -56,6 +59,121 @@ type Metrics struct {
 	// ByFamily and ByKind are sorted by name; unlabelled cases are "(none)".
 	ByFamily []Group `json:"by_family"`
 	ByKind   []Group `json:"by_kind"`
+	// ByDataset has one entry per dataset file, in the order they were read.
+	ByDataset []DatasetGroup `json:"by_dataset"`
+	// Targets is the confusion matrix of expected and returned targets.
+	Targets TargetMatrix `json:"target_matrix"`
+	// Confidence is the histogram of reply confidence.
+	Confidence []ConfidenceBin `json:"confidence_histogram"`
+}
+
+// DatasetGroup is one dataset's pass rate and confident-wrong-topic rate.
+type DatasetGroup struct {
+	Group
+	ConfidentWrongTopic Ratio `json:"confident_wrong_topic"`
+	// BaselinePassRate is the dataset's pass rate in the baseline the run
+	// was compared with, nil when there was none or it lacks the dataset.
+	BaselinePassRate *float64 `json:"baseline_pass_rate,omitempty"`
+}
+
+// Change is the pass rate minus the baseline's, ok false without a baseline.
+func (d DatasetGroup) Change() (change float64, ok bool) {
+	if d.BaselinePassRate == nil {
+		return 0, false
+	}
+	return d.PassRate - *d.BaselinePassRate, true
+}
+
+// TargetLabels are the escalation targets, in the order of the confusion
+// matrix's rows and columns.
+var TargetLabels = []string{"bank", "provider", "none"}
+
+// TargetMatrix counts the cases that accept exactly one target by that
+// expected target (rows, in TargetLabels order) and the target the reply
+// named (columns: TargetLabels, then "other" for anything else, an answerer
+// error included). MultiTarget counts the cases left out because they
+// accept more than one target.
+type TargetMatrix struct {
+	Expected    []string `json:"expected"`
+	Got         []string `json:"got"`
+	Counts      [][]int  `json:"counts"`
+	MultiTarget int      `json:"multi_target_cases"`
+}
+
+// Total is the number of cases in the matrix.
+func (t TargetMatrix) Total() int {
+	n := 0
+	for _, row := range t.Counts {
+		for _, c := range row {
+			n += c
+		}
+	}
+	return n
+}
+
+// ConfidenceBin counts the replies whose confidence is in [From, To), the
+// last bin including 1, split by whether the case passed. Cases whose
+// answerer failed have no reply and are not counted.
+type ConfidenceBin struct {
+	From   float64 `json:"from"`
+	To     float64 `json:"to"`
+	Passed int     `json:"passed"`
+	Failed int     `json:"failed"`
+}
+
+// confidenceBins is the number of bins of the confidence histogram.
+const confidenceBins = 10
+
+func newTargetMatrix() TargetMatrix {
+	t := TargetMatrix{Expected: TargetLabels, Got: append(slices.Clone(TargetLabels), "other")}
+	for range t.Expected {
+		t.Counts = append(t.Counts, make([]int, len(t.Got)))
+	}
+	return t
+}
+
+// add counts r in the matrix when it accepts exactly one target.
+func (t *TargetMatrix) add(r CaseResult) {
+	switch len(r.ExpectTarget) {
+	case 0:
+		return
+	case 1:
+	default:
+		t.MultiTarget++
+		return
+	}
+	row := slices.Index(t.Expected, r.ExpectTarget[0])
+	col := slices.Index(t.Got, r.Target)
+	if r.Error != "" || col < 0 {
+		col = len(t.Got) - 1
+	}
+	if row >= 0 {
+		t.Counts[row][col]++
+	}
+}
+
+func newConfidenceBins() []ConfidenceBin {
+	bins := make([]ConfidenceBin, confidenceBins)
+	for i := range bins {
+		bins[i].From = float64(i) / confidenceBins
+		bins[i].To = float64(i+1) / confidenceBins
+	}
+	return bins
+}
+
+// addConfidence counts r in its confidence bin.
+func addConfidence(bins []ConfidenceBin, r CaseResult) {
+	if r.Error != "" {
+		return
+	}
+	// The epsilon keeps a confidence on a bin's edge (0.3) in the bin it
+	// opens despite binary floating point.
+	i := min(max(int(math.Floor(r.Confidence*confidenceBins+1e-9)), 0), confidenceBins-1)
+	if r.Pass {
+		bins[i].Passed++
+	} else {
+		bins[i].Failed++
+	}
 }
 
 // VariantResult is the run of one retriever variant.
@@ -81,6 +199,9 @@ type Results struct {
 	GeneratedAt time.Time       `json:"generated_at"`
 	Datasets    []string        `json:"datasets"`
 	Variants    []VariantResult `json:"variants"`
+	// Baseline is the baseline file the primary variant was compared with,
+	// "" when none was given.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Primary returns the variant a quality floor and the failure list are about:
@@ -103,6 +224,8 @@ func Compute(results []CaseResult) Metrics {
 	var latencies []float64
 	var rr float64
 	families, kinds := map[string]*Group{}, map[string]*Group{}
+	var datasets []DatasetGroup
+	m.Targets, m.Confidence = newTargetMatrix(), newConfidenceBins()
 	for _, r := range results {
 		if r.Pass {
 			m.Passed++
@@ -133,11 +256,21 @@ func Compute(results []CaseResult) Metrics {
 		}
 		addToGroup(families, r.Family, r.Pass)
 		addToGroup(kinds, r.Kind, r.Pass)
+		datasets = addToDataset(datasets, r)
+		tallyWrongTopic(&m.ConfidentWrongTopic, r)
+		m.Targets.add(r)
+		addConfidence(m.Confidence, r)
 	}
 	m.PassRate = frac(m.Passed, m.Cases)
-	for _, q := range []*Ratio{&m.Code, &m.Target, &m.Clarify, &m.Handoff, &m.Mention} {
+	for _, q := range []*Ratio{&m.Code, &m.Target, &m.Clarify, &m.Handoff, &m.Mention, &m.ConfidentWrongTopic} {
 		q.Value = frac(q.Hits, q.Total)
 	}
+	for i := range datasets {
+		d := &datasets[i]
+		d.PassRate = frac(d.Passed, d.Cases)
+		d.ConfidentWrongTopic.Value = frac(d.ConfidentWrongTopic.Hits, d.ConfidentWrongTopic.Total)
+	}
+	m.ByDataset = datasets
 	if m.RetrievalCases > 0 {
 		n := float64(m.RetrievalCases)
 		m.HitAt1, m.HitAt3, m.MRR = m.HitAt1/n, m.HitAt3/n, rr/n
@@ -161,6 +294,38 @@ func tally(q *Ratio, checks map[string]bool, name string) {
 	if ok {
 		q.Hits++
 	}
+}
+
+// tallyWrongTopic counts r towards the confident-wrong-topic ratio q.
+func tallyWrongTopic(q *Ratio, r CaseResult) {
+	counted, wrong := ConfidentWrongTopic(r)
+	if counted {
+		q.Total++
+	}
+	if wrong {
+		q.Hits++
+	}
+}
+
+// addToDataset counts r in its dataset's group, adding the group the first
+// time the dataset is seen, so groups keep the order the files were read.
+func addToDataset(groups []DatasetGroup, r CaseResult) []DatasetGroup {
+	name := r.Dataset
+	if name == "" {
+		name = "(none)"
+	}
+	i := slices.IndexFunc(groups, func(g DatasetGroup) bool { return g.Name == name })
+	if i < 0 {
+		groups = append(groups, DatasetGroup{Group: Group{Name: name}})
+		i = len(groups) - 1
+	}
+	g := &groups[i]
+	g.Cases++
+	if r.Pass {
+		g.Passed++
+	}
+	tallyWrongTopic(&g.ConfidentWrongTopic, r)
+	return groups
 }
 
 func addToGroup(groups map[string]*Group, name string, pass bool) {

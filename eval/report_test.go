@@ -38,6 +38,12 @@ func TestRenderHTMLIsSelfContainedAndEscaped(t *testing.T) {
 		"Pass rate by family", "Pass rate by kind", "Check accuracy",
 		"bad-forbid", "卡被拒了怎么办", "&lt;script&gt;undefinedEvalFn()",
 		"Failures — hybrid: 8 of 11", "Failures — lexical: 8 of 11",
+		// The primary variant's tables: datasets, targets, confidence.
+		"By dataset — hybrid", "<td>cases</td><td class=\"num\">11</td><td class=\"num\">27.3%</td><td class=\"num\">25.0% (1/4)</td>",
+		"Targets — hybrid", `<td class="num hit">1</td>`, "several targets are left out (1)",
+		"Reply confidence — hybrid", "0.35 answered", "confidence 0.9–1.0: 2 replies, 1 failed",
+		// Every bar says its sample size.
+		"Pass rate by dataset", "27.3% (3/11)", "25.0% (1/4)", "(n=4)",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report lacks %q", want)

@@ -45,6 +45,8 @@ type CaseResult struct {
 	Query  string `json:"query"`
 	Kind   string `json:"kind,omitempty"`
 	Family string `json:"family,omitempty"`
+	// Dataset is the case's dataset (Case.Dataset).
+	Dataset string `json:"dataset,omitempty"`
 	// Pass is true when every declared check holds and the Answerer did not fail.
 	Pass bool `json:"pass"`
 	// Checks maps each check the case declares to whether it held.
@@ -65,6 +67,8 @@ type CaseResult struct {
 	// source in ExpectIDs, 0 when none is (or the case has no ExpectIDs).
 	ExpectIDs []string `json:"expect_ids,omitempty"`
 	Rank      int      `json:"rank,omitempty"`
+	// ExpectTarget is the case's acceptable targets, nil when not checked.
+	ExpectTarget []string `json:"expect_target,omitempty"`
 
 	// What came back.
 	Answer     string       `json:"answer"`
@@ -73,6 +77,8 @@ type CaseResult struct {
 	Clarify    bool         `json:"clarify"`
 	Handoff    bool         `json:"handoff"`
 	TopSources []bot.Source `json:"top_sources,omitempty"`
+	// Confidence is the reply's retrieval confidence in [0,1].
+	Confidence float64 `json:"confidence"`
 	// LatencyMS is the latency of the final message only.
 	LatencyMS float64 `json:"latency_ms"`
 }
@@ -140,15 +146,18 @@ func score(c Case, reply bot.Reply, err error) CaseResult {
 		Query:         c.Query,
 		Kind:          c.Kind,
 		Family:        c.Family,
+		Dataset:       c.Dataset,
 		Checks:        map[string]bool{},
 		MentionGroups: len(c.Mention),
 		ExpectIDs:     c.ExpectIDs,
+		ExpectTarget:  c.Target,
 		Answer:        excerpt(reply.Answer, excerptRunes),
 		Code:          reply.Code,
 		Target:        reply.Target,
 		Clarify:       reply.Clarify,
 		Handoff:       reply.Handoff,
 		TopSources:    slices.Clone(reply.Sources[:min(3, len(reply.Sources))]),
+		Confidence:    reply.Confidence,
 	}
 	if len(c.ExpectIDs) > 0 {
 		for i, s := range reply.Sources {

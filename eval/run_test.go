@@ -28,15 +28,17 @@ type canned struct {
 var fixtureReplies = map[string]canned{
 	"POS显示交易失败 51": {delay: 10 * time.Millisecond, reply: bot.Reply{
 		Answer: "交易失败 51：持卡人余额不足 (insufficient BALANCE)。请让持卡人联系发卡行。",
-		Code:   "51", Target: "bank",
+		Code:   "51", Target: "bank", Confidence: 1,
 		Sources: []bot.Source{{ID: "kb-51", Title: "51", Score: 0.9}, {ID: "kb-05", Score: 0.5}, {ID: "kb-61", Score: 0.4}, {ID: "kb-x", Score: 0.1}},
 	}},
 	"交易失败 05": {delay: 20 * time.Millisecond, reply: bot.Reply{
-		Answer: "51 表示余额不足。", Code: "51", Target: "bank",
+		// Confident, and about the wrong code: a confident wrong topic.
+		Answer: "51 表示余额不足。", Code: "51", Target: "bank", Confidence: 1,
 		Sources: []bot.Source{{ID: "kb-51", Score: 0.8}, {ID: "kb-05", Score: 0.7}},
 	}},
 	"刷卡一直失败": {delay: 30 * time.Millisecond, reply: bot.Reply{
-		Answer: "请重启终端。", Target: "none",
+		// Wrong top source, but hedged: below ConfidentAt.
+		Answer: "请重启终端。", Target: "none", Confidence: 0.3,
 		Sources: []bot.Source{{ID: "kb-a"}, {ID: "kb-b"}, {ID: "kb-c"}, {ID: "kb-zz"}},
 	}},
 	"机器坏了":  {delay: 40 * time.Millisecond, reply: bot.Reply{Answer: "请重启。", Code: "05", Target: "provider"}},
@@ -46,7 +48,7 @@ var fixtureReplies = map[string]canned{
 		Answer: "Please process the REFUND in the back office. <script>undefinedEvalFn()</script>", Target: "provider",
 	}},
 	"卡被拒了怎么办":    {delay: 70 * time.Millisecond, reply: bot.Reply{Answer: "请把卡背面的 CVV 发给我。", Target: "bank"}},
-	"今天天气怎么样":    {delay: 80 * time.Millisecond, reply: bot.Reply{Answer: "我只能回答 POS 问题。", Target: "none"}},
+	"今天天气怎么样":    {delay: 80 * time.Millisecond, reply: bot.Reply{Answer: "我只能回答 POS 问题。", Target: "none", Confidence: 0.5}}, // no source
 	"你好":         {delay: 90 * time.Millisecond, reply: bot.Reply{Answer: "你好！", Code: "14", Target: "none"}},
 	"我的POS机刷不了卡": {delay: time.Second, reply: bot.Reply{Answer: "屏幕上显示什么？", Clarify: true}},
 	"显示交易失败":     {delay: time.Second, reply: bot.Reply{Answer: "有代码吗？", Clarify: true}},
@@ -220,6 +222,21 @@ func TestComputeMetrics(t *testing.T) {
 			{"card_data", 1, 0, 0}, {"code", 3, 1, 1.0 / 3}, {"handoff", 1, 0, 0},
 			{"multi_turn", 1, 1, 1}, {"offtopic", 2, 1, 0.5}, {"symptom", 2, 0, 0}, {"vague", 1, 0, 0},
 		},
+		// Of the 4 cases with expect_ids only bad-code got a confident
+		// answer (1.0) whose top source (kb-51) is not among them.
+		ConfidentWrongTopic: Ratio{Hits: 1, Total: 4, Value: 0.25},
+		ByDataset:           []DatasetGroup{{Group: Group{"cases", 11, 3, 3.0 / 11}, ConfidentWrongTopic: Ratio{1, 4, 0.25}}},
+		// ok expects bank and got it; bad-target accepts two targets.
+		Targets: TargetMatrix{
+			Expected: TargetLabels, Got: []string{"bank", "provider", "none", "other"},
+			Counts: [][]int{{1, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}}, MultiTarget: 1,
+		},
+		// Confidence 0 for six replies, 0.3 for bad-target, 0.5 for
+		// no-code-expected, 1 for ok and bad-code; broken has no reply.
+		Confidence: []ConfidenceBin{
+			{0, 0.1, 1, 5}, {0.1, 0.2, 0, 0}, {0.2, 0.3, 0, 0}, {0.3, 0.4, 0, 1}, {0.4, 0.5, 0, 0},
+			{0.5, 0.6, 1, 0}, {0.6, 0.7, 0, 0}, {0.7, 0.8, 0, 0}, {0.8, 0.9, 0, 0}, {0.9, 1, 1, 1},
+		},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("Compute (-want +got):\n%s", diff)
@@ -300,5 +317,40 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 50); got != 0 {
 		t.Errorf("p50 of none = %v, want 0", got)
+	}
+}
+
+const secondPath = "testdata/fixture/second.jsonl"
+
+// TestComputeByDatasetAndTargets runs two dataset files: groups keep the
+// files' order, and the target matrix counts both.
+func TestComputeByDatasetAndTargets(t *testing.T) {
+	t.Parallel()
+	cases, _, err := loadDatasets([]string{fixturePath, secondPath}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake()
+	results, err := Run(context.Background(), f, "hybrid", cases, RunOptions{Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Compute(results)
+	want := []DatasetGroup{
+		{Group: Group{"cases", 11, 3, 3.0 / 11}, ConfidentWrongTopic: Ratio{1, 4, 0.25}},
+		// s-ok passes with the right topic; s-wrong-topic passes its target
+		// check yet confidently names code 51; s-wrong-target fails.
+		{Group: Group{"second", 3, 2, 2.0 / 3}, ConfidentWrongTopic: Ratio{1, 2, 0.5}},
+	}
+	if diff := cmp.Diff(want, m.ByDataset, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("ByDataset (-want +got):\n%s", diff)
+	}
+	if m.ConfidentWrongTopic != (Ratio{2, 6, 2.0 / 6}) {
+		t.Errorf("ConfidentWrongTopic = %+v, want 2/6", m.ConfidentWrongTopic)
+	}
+	// bank → bank: ok, s-ok, s-wrong-topic; none → provider: s-wrong-target.
+	wantCounts := [][]int{{3, 0, 0, 0}, {0, 0, 0, 0}, {0, 1, 0, 0}}
+	if diff := cmp.Diff(wantCounts, m.Targets.Counts); diff != "" || m.Targets.Total() != 4 || m.Targets.MultiTarget != 1 {
+		t.Errorf("target matrix (-want +got):\n%s total %d, multi %d", diff, m.Targets.Total(), m.Targets.MultiTarget)
 	}
 }

@@ -3,7 +3,9 @@ package eval
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -31,6 +33,7 @@ var metricRows = []metricRow{
 	{"hit@1", func(m Metrics) string { return fmtRetrieval(m, m.HitAt1) }},
 	{"hit@3", func(m Metrics) string { return fmtRetrieval(m, m.HitAt3) }},
 	{"MRR", func(m Metrics) string { return fmtRetrieval(m, m.MRR) }},
+	{"confident wrong topic", func(m Metrics) string { return fmtRatio(m.ConfidentWrongTopic) }},
 	{"latency p50 (ms)", func(m Metrics) string { return fmt.Sprintf("%.1f", m.LatencyP50MS) }},
 	{"latency p95 (ms)", func(m Metrics) string { return fmt.Sprintf("%.1f", m.LatencyP95MS) }},
 	{"latency p99 (ms)", func(m Metrics) string { return fmt.Sprintf("%.1f", m.LatencyP99MS) }},
@@ -65,11 +68,73 @@ func WriteText(w io.Writer, res *Results) error {
 	if p == nil {
 		return nil
 	}
+	writeDatasetTable(w, p, res.Baseline != "")
+	writeTargetMatrix(w, p)
 	if len(res.Variants) == 1 {
 		writeGroupTable(w, "family", p.Metrics.ByFamily)
 		writeGroupTable(w, "kind", p.Metrics.ByKind)
 	}
 	return writeFailures(w, p)
+}
+
+// writeDatasetTable prints the pass rate of every dataset of v, its change
+// against the baseline when compared, and its confident-wrong-topic rate.
+func writeDatasetTable(w io.Writer, v *VariantResult, compared bool) {
+	if len(v.Metrics.ByDataset) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nby dataset (%s)\n", v.Variant)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := []string{"dataset", "cases", "pass rate"}
+	if compared {
+		header = append(header, "vs baseline")
+	}
+	fmt.Fprintln(tw, strings.Join(append(header, "confident wrong topic"), "\t"))
+	for _, d := range v.Metrics.ByDataset {
+		row := []string{d.Name, strconv.Itoa(d.Cases), fmt.Sprintf("%.1f%%", 100*d.PassRate)}
+		if compared {
+			row = append(row, fmtChange(d))
+		}
+		fmt.Fprintln(tw, strings.Join(append(row, fmtRatio(d.ConfidentWrongTopic)), "\t"))
+	}
+	tw.Flush()
+}
+
+// writeTargetMatrix prints v's confusion matrix of expected (rows) and
+// returned (columns) targets.
+func writeTargetMatrix(w io.Writer, v *VariantResult) {
+	t := v.Metrics.Targets
+	if t.Total() == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\ntargets (%s), n=%d: expected (rows) vs got (columns)", v.Variant, t.Total())
+	if t.MultiTarget > 0 {
+		fmt.Fprintf(w, "; %d accepting several targets left out", t.MultiTarget)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "expected\\got\t"+strings.Join(t.Got, "\t"))
+	for i, e := range t.Expected {
+		row := []string{e}
+		for _, n := range t.Counts[i] {
+			row = append(row, strconv.Itoa(n))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+}
+
+// fmtChange is a dataset's pass rate change against the baseline in
+// percentage points ("+1.2 pp"), "—" without a baseline figure.
+func fmtChange(d DatasetGroup) string {
+	c, ok := d.Change()
+	if !ok {
+		return "—"
+	}
+	if c = math.Round(1000*c) / 10; c == 0 {
+		return "±0.0 pp"
+	}
+	return fmt.Sprintf("%+.1f pp", c)
 }
 
 // writeGroupRows adds one pass-rate row per family (or kind) seen in any variant.

@@ -49,12 +49,9 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(ctx, "engine failed",
 			"request_id", RequestID(ctx), "conversation_id", m.ConversationID, "err", err)
 		reply = bot.Reply{Answer: fallbackAnswer, Target: "none"}
-	} else {
-		s.log.InfoContext(ctx, "message answered",
-			"request_id", RequestID(ctx), "conversation_id", m.ConversationID,
-			"code", reply.Code, "target", reply.Target, "clarify", reply.Clarify,
-			"handoff", reply.Handoff, "writer", reply.Writer)
 	}
+	// The engine logs the answer ("answered", with this request's id from
+	// the context): one line per message.
 	if reply.Sources == nil {
 		reply.Sources = []bot.Source{} // clients get [], never null
 	}

@@ -1,13 +1,16 @@
 // Package metrics measures posbot for Prometheus: messages, answer latency,
 // retrieval confidence, clarifications, handoffs and escalation targets,
-// errors, and the latency of store and model calls. Each Metrics has its own
-// registry, so tests and several servers in one process do not collide.
+// errors, HTTP requests by route and status, the latency of store and model
+// calls, and the build. Each Metrics has its own registry, so tests and
+// several servers in one process do not collide.
 package metrics
 
 import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +29,27 @@ type Metrics struct {
 	errors     *prometheus.CounterVec
 	store      *prometheus.HistogramVec
 	model      *prometheus.HistogramVec
+	requests   *prometheus.CounterVec
+	reqLatency *prometheus.HistogramVec
+	build      *prometheus.GaugeVec
+}
+
+// AnswerBuckets are the bounds of posbot_answer_duration_seconds: 0.1 ms to
+// 30 s in 16 exponential steps, since an offline answer takes a fraction of
+// a millisecond and one written by a model can take seconds.
+var AnswerBuckets = RoundedBuckets(0.0001, 30, 16)
+
+// RoundedBuckets returns n exponential histogram bounds from lo to hi, each
+// rounded to two significant digits so that they print as written (0.00023,
+// not 0.00023000000000000003) in the exposition's le labels; bounds that
+// round to the same value are kept once. It panics, as
+// prometheus.ExponentialBucketsRange does, when lo <= 0 or n < 1.
+func RoundedBuckets(lo, hi float64, n int) []float64 {
+	b := prometheus.ExponentialBucketsRange(lo, hi, n)
+	for i, x := range b {
+		b[i], _ = strconv.ParseFloat(strconv.FormatFloat(x, 'g', 2, 64), 64)
+	}
+	return slices.Compact(b)
 }
 
 // New returns Metrics registered in a fresh registry, together with the Go
@@ -40,7 +64,7 @@ func New() *Metrics {
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "posbot_answer_duration_seconds",
 			Help:    "Time to answer one message, by channel.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20},
+			Buckets: AnswerBuckets,
 		}, []string{"channel"}),
 		confidence: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "posbot_retrieval_confidence",
@@ -65,13 +89,35 @@ func New() *Metrics {
 			Help:    "Latency of language-model calls that write answers, by result.",
 			Buckets: []float64{.25, .5, 1, 2, 4, 8, 15, 30},
 		}, []string{"result"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "posbot_http_requests_total",
+			Help: "HTTP requests by route (the ServeMux pattern, \"unmatched\" for none) and status code.",
+		}, []string{"route", "code"}),
+		reqLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "posbot_http_request_duration_seconds",
+			Help:    "Time to serve one HTTP request, by route.",
+			Buckets: AnswerBuckets,
+		}, []string{"route"}),
+		build: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "posbot_build_info",
+			Help: "Always 1; the labels say which build is running.",
+		}, []string{"version", "revision", "go_version"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.messages, m.latency, m.confidence, m.replies, m.errors, m.store, m.model,
+		m.requests, m.reqLatency, m.build,
 	)
 	return m
+}
+
+// SetBuildInfo sets posbot_build_info{version,revision,go_version} to 1 for
+// this build, replacing any earlier call's labels. Empty values show as
+// "unknown".
+func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
+	m.build.Reset()
+	m.build.WithLabelValues(orUnknown(version), orUnknown(revision), orUnknown(goVersion)).Set(1)
 }
 
 // Handler serves the registry in the Prometheus exposition format, for /metrics.
@@ -111,6 +157,13 @@ func result(err error) string {
 		return "canceled"
 	}
 	return "error"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func orNone(s string) string {

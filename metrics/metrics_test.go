@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +226,65 @@ func TestReady(t *testing.T) {
 				t.Errorf("body leaks error details: %s", rec.Body)
 			}
 		})
+	}
+}
+
+func TestAnswerBuckets(t *testing.T) {
+	t.Parallel()
+	b := AnswerBuckets
+	if b[0] > 0.0001 || b[len(b)-1] < 30 {
+		t.Errorf("buckets %v do not span 0.1 ms to 30 s", b)
+	}
+	for i := 1; i < len(b); i++ {
+		if r := b[i] / b[i-1]; r < 1.5 || r > 3.5 {
+			t.Errorf("bucket %v follows %v: ratio %.2f is not exponential steps of about 2.3", b[i], b[i-1], r)
+		}
+	}
+	m := New()
+	m.Engine(engineFunc(func(ctx context.Context, msg bot.Message) (bot.Reply, error) { return bot.Reply{}, nil })).
+		Handle(context.Background(), bot.Message{Channel: "cli"})
+	// Each le label prints as a short decimal: two significant digits.
+	clean := regexp.MustCompile(`^(0\.0*[1-9][0-9]?|[1-9](\.[0-9])?|[1-9][0-9]|\+Inf)$`)
+	les := regexp.MustCompile(`posbot_answer_duration_seconds_bucket\{channel="cli",le="([^"]*)"\}`).FindAllStringSubmatch(scrape(t, m), -1)
+	if len(les) != len(b)+1 {
+		t.Fatalf("%d buckets in the exposition, want %d", len(les), len(b)+1)
+	}
+	for _, le := range les {
+		if !clean.MatchString(le[1]) {
+			t.Errorf("bucket label le=%q does not print cleanly", le[1])
+		}
+	}
+}
+
+func TestRoundedBuckets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		lo, hi float64
+		n      int
+		want   []float64
+	}{
+		{0.0001, 30, 16, []float64{0.0001, 0.00023, 0.00054, 0.0012, 0.0029, 0.0067, 0.016, 0.036, 0.083, 0.19, 0.45, 1, 2.4, 5.6, 13, 30}},
+		{0.001, 1, 4, []float64{0.001, 0.01, 0.1, 1}},
+		{1, 1.05, 6, []float64{1, 1.1}}, // bounds that round alike are kept once
+	}
+	for _, tt := range tests {
+		if got := RoundedBuckets(tt.lo, tt.hi, tt.n); !cmp.Equal(got, tt.want) {
+			t.Errorf("RoundedBuckets(%v, %v, %d) = %v, want %v", tt.lo, tt.hi, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestBuildInfo(t *testing.T) {
+	t.Parallel()
+	m := New()
+	if strings.Contains(scrape(t, m), "posbot_build_info{") {
+		t.Error("build info reported before it is set")
+	}
+	m.SetBuildInfo("devel", "", "go1.26.8")
+	m.SetBuildInfo("v1.4.0", "d4ca7f2", "go1.26.8")
+	text := scrape(t, m)
+	wantLines(t, text, `posbot_build_info{go_version="go1.26.8",revision="d4ca7f2",version="v1.4.0"} 1`)
+	if strings.Count(text, "posbot_build_info{") != 1 {
+		t.Errorf("more than one build reported:\n%s", text)
 	}
 }

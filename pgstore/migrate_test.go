@@ -3,11 +3,14 @@ package pgstore_test
 import (
 	"context"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posbot/posbot/pgstore"
@@ -111,5 +114,41 @@ func TestUnreachable(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestMigrateUpReports: the first run reports every embedded migration, in
+// order, and the version; a second run applies nothing at the same version.
+func TestMigrateUpReports(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	files, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []pgstore.Migration
+	for _, f := range files {
+		name := strings.TrimSuffix(f.Name(), ".sql")
+		v, err := strconv.ParseInt(name[:strings.IndexByte(name, '_')], 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", f.Name(), err)
+		}
+		want = append(want, pgstore.Migration{Version: v, Name: name})
+	}
+	last := want[len(want)-1].Version
+
+	res, err := pgstore.MigrateUp(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(pgstore.MigrateResult{Applied: want, Version: last}, res); d != "" {
+		t.Errorf("first run (-want +got):\n%s", d)
+	}
+	res, err = pgstore.MigrateUp(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(pgstore.MigrateResult{Version: last}, res); d != "" {
+		t.Errorf("second run (-want +got):\n%s", d)
 	}
 }

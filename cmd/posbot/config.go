@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ChatModel:     getenv("POSBOT_CHAT_MODEL"),
 		EmbedModel:    getenv("POSBOT_EMBED_MODEL"),
 		LLMTimeout:    20 * time.Second,
-		LogJSON:       getenv("POSBOT_LOG_FORMAT") != "text",
 		RedisURL:      getenv("POSBOT_REDIS_URL"),
 		PostgresURL:   getenv("POSBOT_POSTGRES_URL"),
 
@@ -58,10 +58,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		return c, fmt.Errorf("POSBOT_RETRIEVER: %q is not lexical, vector or hybrid", c.Retriever)
 	}
+	switch v := getenv("POSBOT_LOG_FORMAT"); v {
+	case "", "json":
+		c.LogJSON = true
+	case "text":
+	default:
+		return c, fmt.Errorf("POSBOT_LOG_FORMAT: %q is not json or text", v)
+	}
 	if v := getenv("POSBOT_LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			return c, fmt.Errorf("POSBOT_LOG_LEVEL: %w", err)
+		l, ok := logLevels[strings.ToLower(v)]
+		if !ok {
+			return c, fmt.Errorf("POSBOT_LOG_LEVEL: %q is not debug, info, warn or error", v)
 		}
+		c.LogLevel = l
 	}
 	if err := durationVar(getenv, "POSBOT_LLM_TIMEOUT", &c.LLMTimeout); err != nil {
 		return c, err
@@ -136,9 +145,62 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
+// logLevels are the values POSBOT_LOG_LEVEL takes, in any case. slog's own
+// parser also takes "info+2" and the like, which nobody should have to read.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
 func or(v, def string) string {
 	if v == "" {
 		return def
 	}
 	return v
+}
+
+// LogValue is the configuration as serve logs it at start-up: every setting,
+// with the API key reduced to whether it is set and passwords in URLs masked.
+func (c config) LogValue() slog.Value {
+	format := "text"
+	if c.LogJSON {
+		format = "json"
+	}
+	return slog.GroupValue(
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("retriever", c.Retriever),
+		slog.String("log_level", strings.ToLower(c.LogLevel.String())),
+		slog.String("log_format", format),
+		slog.String("openai_base_url", redactURL(c.OpenAIBaseURL)),
+		slog.Bool("openai_api_key_set", c.OpenAIAPIKey != ""),
+		slog.String("chat_model", c.ChatModel),
+		slog.String("embed_model", c.EmbedModel),
+		slog.String("llm_timeout", c.LLMTimeout.String()),
+		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("postgres_url", redactURL(c.PostgresURL)),
+	)
+}
+
+// redactURL returns raw with its password, and the values of query
+// parameters that may hold a secret (password, sslpassword, token, key …),
+// replaced by "xxxxx". "" stays "", and a URL that does not parse is not
+// shown at all.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL)"
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if lk := strings.ToLower(k); strings.Contains(lk, "pass") || strings.Contains(lk, "secret") ||
+				strings.Contains(lk, "token") || strings.Contains(lk, "key") {
+				q[k] = []string{"xxxxx"}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

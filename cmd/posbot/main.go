@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,35 +32,115 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "posbot:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "posbot:", err)
 	}
+	stop()
+	os.Exit(exitCode(err))
 }
 
-const usage = `usage: posbot [command]
-
-  serve                  run the HTTP server and chat page (the default)
-  ask [--json] [MESSAGE] answer MESSAGE, or one message per line from stdin
-  chat                   talk to posbot in the terminal
-  eval [flags]           run the evaluation harness (posbot eval -h)
-  knowledge list [--json] print every knowledge passage
-  migrate                bring the PostgreSQL schema up to date (POSBOT_POSTGRES_URL)
-  ingest                 load the knowledge base into PostgreSQL, embedding what changed
-`
-
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
+// exitCode is 0 for success and for -h (the flag package has printed the
+// usage and returned flag.ErrHelp), 1 for any other error.
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
-	log := newLogger(cfg, stderr)
+	return 1
+}
+
+// commands are posbot's commands, as the help lists them.
+var commands = []struct{ name, args, summary string }{
+	{"serve", "", "run the HTTP server and chat page (the default)"},
+	{"ask", "[--json] [MESSAGE]", "answer MESSAGE, or one message per line from stdin"},
+	{"chat", "", "talk to posbot in the terminal"},
+	{"eval", "[flags]", "run the evaluation harness (posbot eval -h)"},
+	{"knowledge", "list [--json]", "print every knowledge passage"},
+	{"migrate", "", "bring the PostgreSQL schema up to date (POSBOT_POSTGRES_URL)"},
+	{"ingest", "", "load the knowledge base into PostgreSQL, embedding what changed"},
+	{"version", "", "print the version, VCS revision and Go version"},
+	{"help", "", "print this help"},
+}
+
+// usage is the text of posbot help.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: posbot [command]\n\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-34s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	b.WriteString("\nConfiguration is read from POSBOT_* environment variables (see README.md).\n")
+	return b.String()
+}
+
+// newFlagSet returns the flag set of posbot cmd; -h prints its usage line
+// and flags on stderr.
+func newFlagSet(cmd string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("posbot "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		for _, c := range commands {
+			if c.name == cmd {
+				fmt.Fprintf(stderr, "usage: posbot %s\n\n  %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+			}
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// run is posbot with its arguments (after the program name), standard
+// streams and environment. Each command's flags are parsed before the
+// configuration is checked, so -h works whatever the environment holds; it
+// returns flag.ErrHelp then.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	fs := newFlagSet(cmd, stderr)
+	var asJSON bool
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage())
+		return nil
+	case "ask":
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object per result")
+	case "knowledge":
+		fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
+	case "eval", "serve", "chat", "migrate", "ingest", "version":
+	default:
+		fmt.Fprint(stderr, usage())
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	cfg, cfgErr := loadConfig(getenv)
+	if cmd == "eval" { // eval.Main parses its own flags, -h before anything else
+		if cfgErr != nil && wantsHelp(args) {
+			return eval.Main(ctx, args, stdout, stderr, nil)
+		}
+	} else if err := parseArgs(fs, cmd, args); err != nil {
+		return err
+	}
+	if cmd == "version" {
+		return readBuildInfo().write(stdout)
+	}
+	if cfgErr != nil {
+		return cfgErr
+	}
+	log := newLogger(cfg, stderr)
 	base, err := knowledge.Embedded()
 	if err != nil {
 		return err
@@ -69,7 +151,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
+		bi := readBuildInfo()
+		log.Info("posbot starting", "version", bi.Version, "revision", bi.Revision, "go_version", bi.GoVersion,
+			"config", cfg, "telegram", tc)
 		m := metrics.New()
+		m.SetBuildInfo(bi.Version, bi.Revision, bi.GoVersion)
 		st, err := openStores(ctx, cfg, log, m)
 		if err != nil {
 			return err
@@ -89,17 +175,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "ingest":
 		return runIngest(ctx, cfg.PostgresURL, base, embedderFor(cfg), stdout)
 	case "ask":
-		fs := flag.NewFlagSet("posbot ask", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		asJSON := fs.Bool("json", false, "print one JSON object per result")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
 		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log))
 		if err != nil {
 			return err
 		}
-		return cli.Ask(ctx, e, *asJSON, fs.Args(), stdin, stdout)
+		return cli.Ask(ctx, e, cli.AskOptions{JSON: asJSON, Message: fs.Args(), Hint: stderr}, stdin, stdout)
 	case "chat":
 		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log))
 		if err != nil {
@@ -111,22 +191,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return buildEngine(ctx, cfg, base, mode, quiet(log))
 		})
 	case "knowledge":
-		fs := flag.NewFlagSet("posbot knowledge list", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		asJSON := fs.Bool("json", false, "one JSON object per line")
-		if len(args) == 0 || args[0] != "list" {
+		return cli.ListKnowledge(base, asJSON, stdout)
+	}
+	return nil
+}
+
+// parseArgs parses the flags of cmd and checks its positional arguments:
+// ask takes a message, knowledge the word list (then its flags), the others
+// nothing.
+func parseArgs(fs *flag.FlagSet, cmd string, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch cmd {
+	case "ask":
+		return nil
+	case "knowledge":
+		if fs.Arg(0) != "list" {
 			return fmt.Errorf("usage: posbot knowledge list [--json]")
 		}
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		return cli.ListKnowledge(base, *asJSON, stdout)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		return fs.Parse(fs.Args()[1:])
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("posbot %s: unexpected argument %q", cmd, fs.Arg(0))
+	}
+	return nil
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
@@ -176,10 +265,17 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 	return bot.New(ecfg)
 }
 
+// httpapiRoutes are the patterns httpapi.New serves (see its doc comment).
+// The HTTP metrics match requests against them and the routes serve mounts:
+// httpapi hands its ServeMux a copy of each request, so r.Pattern does not
+// reach the middleware. A route missing here is counted as "unmatched".
+var httpapiRoutes = []string{"POST /v1/messages", "/v1/messages", "GET /healthz", "GET /{$}"}
+
 func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEngine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
 	srv := httpapi.New(e, st.httpOptions())
 	srv.Handle("GET /metrics", m.Handler())
 	srv.Handle("GET /readyz", metrics.Ready(st.ready))
+	routes := []string{"GET /metrics", "GET /readyz"}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
@@ -190,8 +286,11 @@ func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEng
 			ln.Close()
 			return err
 		}
+		if tc.WebhookSecret != "" {
+			routes = append(routes, "POST "+telegramWebhookPath)
+		}
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	hs := &http.Server{Handler: m.HTTP(srv, slices.Concat(httpapiRoutes, routes)...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stderr, "posbot is listening on http://%s\n  chat page: http://%s/\n  API: POST http://%s/v1/messages {\"conversation_id\",\"text\"}\n", ln.Addr(), ln.Addr(), ln.Addr())
 	errc := make(chan error, 1)

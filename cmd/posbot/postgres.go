@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/llm"
@@ -47,11 +48,27 @@ func runMigrate(ctx context.Context, url string, out io.Writer) error {
 	if url == "" {
 		return errNoPostgres
 	}
-	if err := pgstore.Migrate(ctx, url); err != nil {
+	res, err := pgstore.MigrateUp(ctx, url)
+	if err != nil {
 		return fmt.Errorf("POSBOT_POSTGRES_URL: %w", err)
 	}
-	fmt.Fprintln(out, "posbot: database schema is up to date")
-	return nil
+	return writeMigrateResult(out, res)
+}
+
+// writeMigrateResult says what posbot migrate did: one line per migration
+// applied, then the schema's version.
+func writeMigrateResult(w io.Writer, res pgstore.MigrateResult) error {
+	var b strings.Builder
+	for _, m := range res.Applied {
+		fmt.Fprintf(&b, "applied migration %d: %s\n", m.Version, m.Name)
+	}
+	if len(res.Applied) == 0 {
+		fmt.Fprintf(&b, "schema up to date (version %d)\n", res.Version)
+	} else {
+		fmt.Fprintf(&b, "schema now at version %d\n", res.Version)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // runIngest is posbot ingest: it migrates if needed, then loads base into

@@ -131,3 +131,29 @@ func startTelegram(ctx context.Context, tc telegramConfig, e telegram.Engine, d 
 	go func() { errc <- a.Run(ctx) }()
 	return sync.OnceValue(func() error { return <-errc }), nil
 }
+
+// LogValue is the Telegram configuration as serve logs it at start-up: the
+// token and the webhook secret only as whether they are set, and the webhook
+// URL without a password or the token (some deployments put it in the path).
+func (c telegramConfig) LogValue() slog.Value {
+	mode := "off"
+	switch {
+	case c.Enabled() && c.WebhookSecret != "":
+		mode = "webhook"
+	case c.Enabled():
+		mode = "polling"
+	}
+	webhookURL := c.WebhookURL
+	if c.Token != "" {
+		webhookURL = strings.ReplaceAll(webhookURL, c.Token, "xxxxx")
+	}
+	return slog.GroupValue(
+		slog.String("mode", mode),
+		slog.Bool("token_set", c.Token != ""),
+		slog.Bool("webhook_secret_set", c.WebhookSecret != ""),
+		slog.String("webhook_url", redactURL(webhookURL)),
+		slog.String("api_url", redactURL(c.APIURL)),
+		slog.Int("workers", c.Workers),
+		slog.String("tesseract_path", c.TesseractPath),
+	)
+}
