@@ -54,11 +54,21 @@ var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通�
 
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
 	text, all, lang := in.text, in.all(), in.lang
-	if all == "" {
+	switch in.intent {
+	case IntentSolved, IntentUnsolved:
+		if len(st.LastIDs) == 0 {
+			return simpleReply(thanksText(lang)), nil
+		}
+		if in.intent == IntentUnsolved {
+			return e.nextCause(ctx, st, in)
+		}
+		return e.solved(ctx, st, in), nil
+	}
+	if all == "" && in.intent != IntentHuman {
 		return e.clarify(st, lang, emptyQuestion(lang)), nil
 	}
 	code, hasCode := e.codes.Extract(all)
-	if understand.WantsHuman(text) {
+	if in.intent == IntentHuman || understand.WantsHuman(text) {
 		// "A0 签到了也不行 转人工": the agent gets the code too, and a
 		// complaint ("钱三天没到账，找你们负责人") its escalation target.
 		if _, known := e.cfg.Base.ByCode(code); hasCode && known {
@@ -76,13 +86,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		case understand.Unsolved(text):
 			return e.nextCause(ctx, st, in)
 		case understand.Solved(text):
-			e.record(ctx, st, in.conv, true)
-			r := simpleReply(solvedText(lang))
-			r.Code = st.Facts.Code
-			// The problem is over: a new message starts a new diagnosis.
-			st.LastIDs, st.Tried = nil, nil
-			st.Facts = Facts{Language: st.Facts.Language}
-			return r, nil
+			return e.solved(ctx, st, in), nil
 		}
 	}
 
@@ -172,6 +176,17 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+}
+
+// solved records that the steps worked and closes the diagnosis.
+func (e *Engine) solved(ctx context.Context, st *State, in input) Reply {
+	e.record(ctx, st, in.conv, true)
+	r := simpleReply(solvedText(in.lang))
+	r.Code = st.Facts.Code
+	// The problem is over: a new message starts a new diagnosis.
+	st.LastIDs, st.Tried = nil, nil
+	st.Facts = Facts{Language: st.Facts.Language}
+	return r
 }
 
 // displayFirst moves to the front the best hit whose screen wording the

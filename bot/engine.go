@@ -102,6 +102,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	text, red := read(m.Text, e.cfg.MaxTextRunes)
 	image, img := read(m.ImageText, e.cfg.MaxTextRunes)
 	in := input{
+		intent: m.Intent,
 		conv:   m.ConversationID,
 		text:   text,
 		image:  image,
@@ -204,6 +205,7 @@ func read(s string, maxRunes int) (string, redact.Result) {
 
 // input is one message after redaction and normalisation.
 type input struct {
+	intent      Intent
 	conv        string
 	text, image string
 	lang        string
@@ -216,15 +218,11 @@ func (in input) all() string { return strings.TrimSpace(in.text + "\n" + in.imag
 // Feedback records the merchant's verdict on the last answer (解决了 / 没解决)
 // and replies: thanks, or the next most likely cause with a way to a human.
 func (e *Engine) Feedback(ctx context.Context, conversationID string, solved bool) (Reply, error) {
-	text := "没解决"
+	intent := IntentUnsolved
 	if solved {
-		text = "解决了"
+		intent = IntentSolved
 	}
-	st, err := e.cfg.Sessions.Get(ctx, conversationID)
-	if err == nil && st.Facts.Language == "en" {
-		text = map[bool]string{true: "solved", false: "not solved"}[solved]
-	}
-	return e.Handle(ctx, Message{ConversationID: conversationID, Channel: "feedback", Text: text})
+	return e.Handle(ctx, Message{ConversationID: conversationID, Channel: "feedback", Intent: intent})
 }
 
 // Reset forgets a conversation.

@@ -11,7 +11,23 @@ type Message struct {
 	Text string
 	// ImageText is text read from a screenshot by OCR, if any.
 	ImageText string
+	// Intent is what a button or command said, typed, so that it is never
+	// parsed from text: IntentHuman for /human and the 转人工 button,
+	// IntentSolved and IntentUnsolved for 解决了 / 没解决. The zero value
+	// means "read the text".
+	Intent Intent
 }
+
+// Intent is a merchant's intent given by a button or a command.
+type Intent string
+
+// The intents a channel may pass with a Message.
+const (
+	IntentNone     Intent = ""
+	IntentHuman    Intent = "human"
+	IntentSolved   Intent = "solved"
+	IntentUnsolved Intent = "unsolved"
+)
 
 // Source is one knowledge passage an answer is built on.
 type Source struct {
@@ -33,7 +49,9 @@ type Reply struct {
 	Target string `json:"target"`
 	// Clarify is true when the reply mainly asks for missing facts.
 	Clarify bool `json:"clarify"`
-	// Handoff is true when the reply hands the conversation to a human.
+	// Handoff is true when the reply hands the conversation to a human:
+	// a channel opens a ticket and the bot stays silent while a person
+	// owns the conversation.
 	Handoff bool `json:"handoff"`
 	// Sources are the passages the answer rests on, best first.
 	Sources []Source `json:"sources"`
@@ -46,6 +64,14 @@ type Reply struct {
 	CardDataMasked bool `json:"card_data_masked,omitempty"`
 	// Writer names what wrote the answer: "template" or "model".
 	Writer string `json:"writer,omitempty"`
+	// Escalate is true when the bot answered but a person must also take
+	// the case (suspected fraud, a frozen merchant account, money debited
+	// while the sale failed): a channel opens a ticket, the bot keeps
+	// answering until a person claims it.
+	Escalate bool `json:"escalate,omitempty"`
+	// Reason says why the reply hands over or escalates: "asked",
+	// "not_solved", "unsure", "fraud", "frozen", "debited"; "" otherwise.
+	Reason string `json:"reason,omitempty"`
 	// TextRedacted is the merchant's message as the engine keeps it, card
 	// data masked: what a client shows in the merchant's own bubble instead
 	// of what was typed.

@@ -135,7 +135,7 @@ func (f *fakeEngine) Handle(ctx context.Context, m bot.Message) (bot.Reply, erro
 	if f.handle != nil {
 		return f.handle(ctx, m)
 	}
-	return bot.Reply{Answer: "echo " + m.Text}, nil
+	return bot.Reply{Answer: strings.Join(strings.Fields("echo "+m.Text+" "+string(m.Intent)), " ")}, nil
 }
 
 func (f *fakeEngine) Feedback(ctx context.Context, conv string, solved bool) (bot.Reply, error) {
@@ -700,7 +700,7 @@ func TestCommands(t *testing.T) {
 	}{
 		{"/start", "照片"},
 		{"/help", "使用说明"},
-		{"/human", "echo 转人工"},
+		{"/human", "echo human"},
 		{"/reset", "已清除"},
 		{"/start@posbot_test_bot", "应答码"},
 		{"/unknown", "使用说明"},

@@ -127,7 +127,7 @@ func (a *Adapter) command(ctx context.Context, in incoming) {
 	case "start":
 		a.say(ctx, in.chatID, textStart)
 	case "human":
-		a.answer(ctx, in.chatID, bot.Message{Text: "转人工"})
+		a.answer(ctx, in.chatID, bot.Message{Intent: bot.IntentHuman})
 	case "reset":
 		a.options.forget(in.chatID)
 		if err := a.engine.Reset(ctx, conversationID(in.chatID)); err != nil {
