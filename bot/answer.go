@@ -37,7 +37,7 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 			d.Passages = append(d.Passages, h.Passage)
 		}
 	}
-	d.Template = Render(d)
+	d.Template = Render(d, e.texts)
 
 	r := Reply{Answer: d.Template, Target: top.Target, Confidence: conf, Writer: "template"}
 	for _, h := range hits[:min(len(hits), maxSources)] {
@@ -118,11 +118,13 @@ func particular(out string, d Draft) bool {
 // specifics are the tokens of an answer that may be particular to one merchant.
 var specifics = regexp.MustCompile(`[0-9]{3,}|[a-z0-9]*[a-z][0-9][a-z0-9]*`)
 
-// Render writes the template answer for a draft: what it means, numbered
-// steps, whom to call and what to have ready, what not to do, and sources.
-func Render(d Draft) string {
+// Render writes the template answer for a draft in the words of t: what it
+// means, numbered steps, whom to call and what to have ready, what not to
+// do, and sources.
+func Render(d Draft, t knowledge.Texts) string {
 	p := d.Passages[0]
-	en := d.Lang == "en"
+	lang := d.Lang
+	en := lang == "en"
 	title, summary, steps := p.Title, p.Summary, p.Steps
 	if en && p.EN != nil {
 		title, summary, steps = p.EN.Title, p.EN.Summary, p.EN.Steps
@@ -133,28 +135,31 @@ func Render(d Draft) string {
 		b.WriteString("\n\n")
 	}
 	if p.Kind == knowledge.KindCode {
-		fmt.Fprintf(&b, pick(en, "【应答码 %s】%s\n", "[Code %s] %s\n"), p.Code, strings.TrimSpace(strings.TrimPrefix(title, p.Code)))
+		b.WriteString(t.Get(lang, "answer_code_title", p.Code, strings.TrimSpace(strings.TrimPrefix(title, p.Code))))
 	} else {
-		fmt.Fprintf(&b, pick(en, "【%s】\n", "[%s]\n"), title)
+		b.WriteString(t.Get(lang, "answer_title", title))
 	}
-	fmt.Fprintf(&b, pick(en, "含义：%s\n\n", "What it means: %s\n\n"), summary)
-	b.WriteString(pick(en, "请按顺序试试：\n", "Try these in order:\n"))
+	b.WriteString("\n")
+	b.WriteString(t.Get(lang, "answer_meaning", summary))
+	b.WriteString("\n\n")
+	b.WriteString(t.Get(lang, "answer_steps"))
+	b.WriteString("\n")
 	for i, s := range steps {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, s)
 	}
 	b.WriteString("\n")
-	b.WriteString(escalation(p, en, d.Code))
+	b.WriteString(escalation(p, lang, d.Code, t))
 	if len(p.Avoid) > 0 && !en {
-		b.WriteString("\n注意：")
-		b.WriteString(strings.Join(p.Avoid, "；"))
+		b.WriteString("\n")
+		b.WriteString(t.Get(lang, "answer_avoid", strings.Join(p.Avoid, t.Get(lang, "list_separator"))))
 		b.WriteString("\n")
 	}
-	if en {
-		b.WriteString("\nNever ask for, key in or send the customer's PIN.\n")
+	if never := t.Get(lang, "answer_never_pin"); never != "" {
+		b.WriteString("\n" + never + "\n")
 	}
 	if p.Notes != "" && !en {
-		b.WriteString("\n说明：")
-		b.WriteString(p.Notes)
+		b.WriteString("\n")
+		b.WriteString(t.Get(lang, "answer_notes", p.Notes))
 		b.WriteString("\n")
 	}
 	if len(d.Passages) > 1 && p.Kind != knowledge.KindCode {
@@ -166,12 +171,17 @@ func Render(d Draft) string {
 				others = append(others, o.Title)
 			}
 		}
-		fmt.Fprintf(&b, pick(en, "\n其他可能：%s\n", "\nOther possibilities: %s\n"), strings.Join(others, pick(en, "；", "; ")))
+		b.WriteString("\n")
+		b.WriteString(t.Get(lang, "answer_others", strings.Join(others, t.Get(lang, "list_separator"))))
+		b.WriteString("\n")
 	}
 	if len(p.Sources) > 0 {
-		fmt.Fprintf(&b, pick(en, "\n来源：%s\n", "\nSources: %s\n"), strings.Join(p.Sources, pick(en, "；", "; ")))
+		b.WriteString("\n")
+		b.WriteString(t.Get(lang, "answer_sources", strings.Join(p.Sources, t.Get(lang, "list_separator"))))
+		b.WriteString("\n")
 	}
-	b.WriteString(pick(en, "\n回复“解决了”或“没解决”；需要真人请回复“转人工”。", "\nReply \"solved\" or \"not solved\"; type \"human\" to talk to a person."))
+	b.WriteString("\n")
+	b.WriteString(t.Get(lang, "answer_feedback"))
 	return b.String()
 }
 
@@ -179,54 +189,30 @@ func Render(d Draft) string {
 // prepare list adds to it.
 var standardPrepare = []string{"商户号", "终端号", "参考号", "交易时间", "金额", "交易时间和金额"}
 
-func escalation(p knowledge.Passage, en bool, code string) string {
+// escalation says whom to contact for a passage's target.
+func escalation(p knowledge.Passage, lang, code string, t knowledge.Texts) string {
 	var extra []string
 	for _, item := range p.Prepare {
 		if !slices.Contains(standardPrepare, item) && !slices.Contains(extra, item) {
 			extra = append(extra, item)
 		}
 	}
-	prepare := strings.Join(extra, pick(en, "、", ", "))
 	switch p.Target {
 	case knowledge.TargetBank:
-		if en {
-			s := "This payment did not go through: the customer was not charged and nothing will be paid out.\nWho to contact: this is on the card's side. The cardholder should call their issuing bank on the service number on the back of the card"
-			if code != "" {
-				s += fmt.Sprintf(" and quote code %s with the time and amount", code)
-			}
-			return s + ". Meanwhile offer another card or payment method.\n"
-		}
-		s := "这笔交易没有成功，顾客没有被扣款，这笔钱也不会到账。\n找谁处理：这是卡片/发卡行一侧的问题，请持卡人拨打银行卡背面的客服电话联系发卡银行"
+		s := t.Get(lang, "bank_declined") + "\n" + t.Get(lang, "bank_contact")
 		if code != "" {
-			s += fmt.Sprintf("（告知应答码 %s、交易时间和金额）", code)
+			s += t.Get(lang, "bank_contact_code", code)
 		}
-		return s + "；同时可以请顾客换一张卡或换其他支付方式。\n"
+		return s + t.Get(lang, "bank_contact_end") + "\n"
 	case knowledge.TargetProvider:
-		if en {
-			return "Who to contact: if it still fails, call your POS service provider (acquirer) with your merchant ID (商户号), terminal ID (终端号), reference number (参考号), time and amount ready.\n"
+		s := t.Get(lang, "provider_contact")
+		if len(extra) > 0 && lang != "en" {
+			s += t.Get(lang, "provider_contact_more", strings.Join(extra, t.Get(lang, "item_separator")))
 		}
-		s := "找谁处理：按上面做仍不行，请联系POS服务商（收单机构），提前准备好商户号、终端号、参考号、交易时间和金额"
-		if prepare != "" {
-			s += "，以及" + prepare
-		}
-		return s + "。\n"
+		return s + t.Get(lang, "provider_contact_end") + "\n"
 	default:
-		if en {
-			return "Who to contact: usually this is fixed at the counter; if it keeps happening, contact your POS service provider with your merchant ID and terminal ID.\n"
-		}
-		return "找谁处理：一般在柜台就能处理；如果反复出现，再联系POS服务商，准备好商户号和终端号。\n"
+		return t.Get(lang, "none_contact") + "\n"
 	}
-}
-
-// targetName says in words who handles a target.
-func targetName(target string) string {
-	switch target {
-	case knowledge.TargetBank:
-		return "发卡银行处理"
-	case knowledge.TargetProvider:
-		return "POS服务商处理"
-	}
-	return "柜台可处理"
 }
 
 func pick(en bool, zh, eng string) string {
@@ -236,28 +222,30 @@ func pick(en bool, zh, eng string) string {
 	return zh
 }
 
-// Summary is the case summary a human agent sees at handoff: facts,
-// diagnosis so far and the last messages, all redacted.
-func Summary(base *knowledge.Base, st State) string {
-	var b strings.Builder
+// Summary is the case summary a human agent sees at handoff, in lang
+// (agents usually read Chinese): facts, diagnosis so far and the last
+// messages, all redacted.
+func Summary(base *knowledge.Base, st State, lang string) string {
+	t := base.Texts()
+	var lines []string
 	if st.Facts.Code != "" {
-		fmt.Fprintf(&b, "应答码：%s\n", st.Facts.Code)
+		lines = append(lines, t.Get(lang, "summary_code", st.Facts.Code))
 	}
 	switch st.Facts.Scope {
 	case "all":
-		b.WriteString("范围：所有卡都失败\n")
+		lines = append(lines, t.Get(lang, "summary_scope_all"))
 	case "one":
-		b.WriteString("范围：只有一张卡失败\n")
+		lines = append(lines, t.Get(lang, "summary_scope_one"))
 	}
 	if st.Facts.Signal == "none" {
-		b.WriteString("网络：没有信号\n")
+		lines = append(lines, t.Get(lang, "summary_no_signal"))
 	}
 	if st.Facts.NewTerminal {
-		b.WriteString("终端：新机器\n")
+		lines = append(lines, t.Get(lang, "summary_new_terminal"))
 	}
 	if len(st.LastIDs) > 0 {
 		if p, ok := base.ByID(st.LastIDs[0]); ok {
-			fmt.Fprintf(&b, "初步判断：%s（%s）\n", p.Title, targetName(p.Target))
+			lines = append(lines, t.Get(lang, "summary_diagnosis", p.Title, t.Get(lang, "target_"+p.Target)))
 		}
 	}
 	var tried []string
@@ -267,19 +255,19 @@ func Summary(base *knowledge.Base, st State) string {
 		}
 	}
 	if len(tried) > 0 {
-		fmt.Fprintf(&b, "已给出的排查：%s\n", strings.Join(tried, "；"))
+		lines = append(lines, t.Get(lang, "summary_tried", strings.Join(tried, t.Get(lang, "list_separator"))))
 	}
 	var said []string
-	for _, t := range st.History {
-		if t.Role == "merchant" && t.Text != "" {
-			said = append(said, t.Text)
+	for _, turn := range st.History {
+		if turn.Role == "merchant" && turn.Text != "" {
+			said = append(said, turn.Text)
 		}
 	}
 	if n := len(said); n > 3 {
 		said = said[n-3:]
 	}
 	if len(said) > 0 {
-		fmt.Fprintf(&b, "商户说：%s\n", strings.Join(said, " / "))
+		lines = append(lines, t.Get(lang, "summary_said", strings.Join(said, " / ")))
 	}
-	return strings.TrimSpace(b.String())
+	return strings.Join(lines, "\n")
 }

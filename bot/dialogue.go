@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -13,28 +12,10 @@ import (
 	"github.com/posbot/posbot/understand"
 )
 
-// The triage question: one question whose options split the likely causes —
-// the card, the terminal's line, a new terminal — when there is no code.
-// Option order is part of the contract: "第二个" means option 2.
+// questionTriage is the kind of the triage question: one question whose
+// options (knowledge/data/dialogue) split the likely causes when there is
+// no code. Option order is part of the contract: "第二个" means option 2.
 const questionTriage = "triage"
-
-var triageOptions = map[string][]string{
-	"zh": {"所有卡都刷不了", "只有这一张卡不行", "机器没信号/连不上网", "新机器第一次用"},
-	"en": {"Every card fails", "Only this one card fails", "No signal / cannot connect", "New terminal, first use"},
-}
-
-// triageFacts are the facts each triage option stands for, in option order,
-// and the passage that answers it.
-var triageFacts = []struct {
-	apply func(*Facts)
-	// passages answer the option, best first; 没解决 walks down the list.
-	passages []string
-}{
-	{func(f *Facts) { f.Scope = "all" }, []string{"msg-all-cards-fail", "msg-comm-fail", "msg-signin-fail", "msg-mac-key", "hw-card-reader", "msg-terminal-unregistered"}},
-	{func(f *Facts) { f.Scope = "one" }, []string{"msg-one-card-fail", "code-51", "msg-card-read-fail", "msg-expired-card", "msg-over-limit"}},
-	{func(f *Facts) { f.Signal = "none" }, []string{"msg-comm-fail", "ext-weak-signal", "tech-bandwidth", "msg-signin-fail"}},
-	{func(f *Facts) { f.NewTerminal = true }, []string{"msg-new-terminal", "msg-terminal-unregistered", "msg-signin-fail", "msg-param-download"}},
-}
 
 // weakConfidence is the floor of the weak-hit band: below MinConfidence but
 // at or above it, the answer says it is not sure; below it (a message of
@@ -42,69 +23,59 @@ var triageFacts = []struct {
 // the gap: vague reports score 0, general questions 0.19–0.31.
 const weakConfidence = 0.15
 
-// ordinal matches a bare pick of an option: "2", "第二个", "选2", "2."
-var ordinal = regexp.MustCompile(`^(选|选择)?(第)?([1-9]|[一二三四五])(个|项|种)?[.、。)]?$|^the (first|second|third|fourth)( one)?$`)
+// Handoff triggers.
+const (
+	// maxUnsolved is how many 没解决 hand the conversation to a person.
+	maxUnsolved = 2
+	// maxUnsure is how many turns in a row without a confident diagnosis
+	// hand the conversation to a person.
+	maxUnsure = 3
+)
 
-// damagedCard are signs of a physically damaged card.
-var damagedCard = regexp.MustCompile(`磨花|磨损|芯片坏|卡坏了|卡片坏|消磁|磁条坏|卡折了|卡裂了|worn|scratched|demagneti`)
-
-// failureWords are words that make a message a failure report even without
-// any POS vocabulary ("怎么又失败了").
-var failureWords = regexp.MustCompile(`失败|不行|不成功|没成功|没通过|投诉|没到账|又这样|怎么又|报错|咋回事|怎么回事|咋整|咋办|怎么办|唔得|搞唔掂|搞不定|整不明白|没反应|不好使|就没了|刷不|收不|付不|用不了|不能用|坏了|出错|报错|故障|按错|输错|点错|选错|弄错|搞错|收银|店员|问题|影响|异常|不稳|太慢|中断|没人|应急|怎么办|规范|竞争|政策|法规|市场|(?i)declined|failed|not working|printer|receipt|paper|swipe|chip|signal|terminal|card|pos\b`)
-
+// respond decides the reply to one message. It is a switch over what the
+// reader found in the message (in.rd) and what the conversation holds (st).
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
-	text, all, lang := in.text, in.all(), in.lang
+	rd, lang := in.rd, in.lang
+	all := rd.All()
 	switch in.intent {
-	case IntentSolved, IntentUnsolved:
+	case IntentSolved:
 		if len(st.LastIDs) == 0 {
-			return simpleReply(thanksText(lang)), nil
-		}
-		if in.intent == IntentUnsolved {
-			return e.nextCause(ctx, st, in)
+			return e.simple(lang, "thanks"), nil
 		}
 		return e.solved(ctx, st, in), nil
-	}
-	if all == "" && in.intent != IntentHuman {
-		return e.clarify(st, lang, emptyQuestion(lang)), nil
-	}
-	code, hasCode := e.codes.Extract(all)
-	if in.intent == IntentHuman || understand.WantsHuman(text) {
-		// "A0 签到了也不行 转人工": the agent gets the code too, and a
-		// complaint ("钱三天没到账，找你们负责人") its escalation target.
-		if _, known := e.cfg.Base.ByCode(code); hasCode && known {
-			st.Facts.Code = code
-		} else if len(st.LastIDs) == 0 {
-			if hits, conf, err := e.search(ctx, all, ""); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
-				st.LastIDs = []string{hits[0].Passage.ID}
-			}
+	case IntentUnsolved:
+		if len(st.LastIDs) == 0 {
+			return e.simple(lang, "thanks"), nil
 		}
-		return e.handoff(st, lang, ""), nil
+		return e.nextCause(ctx, st, in)
+	case IntentHuman:
+		return e.wantsHuman(ctx, st, in), nil
 	}
-
-	if !hasCode && len(st.LastIDs) > 0 {
-		switch {
-		case understand.Unsolved(text):
-			return e.nextCause(ctx, st, in)
-		case understand.Solved(text):
-			return e.solved(ctx, st, in), nil
-		}
-	}
-
-	if !hasCode && utf8.RuneCountInString(text) <= 12 && len(st.History) > 0 {
+	switch {
+	case all == "":
+		return e.clarify(st, lang, e.texts.Get(lang, "empty"), nil), nil
+	case rd.Human:
+		return e.wantsHuman(ctx, st, in), nil
+	case !rd.HasCode && len(st.LastIDs) > 0 && rd.Unsolved:
+		return e.nextCause(ctx, st, in)
+	case !rd.HasCode && len(st.LastIDs) > 0 && rd.Solved:
+		return e.solved(ctx, st, in), nil
+	case !rd.HasCode && rd.Ack && len(st.LastIDs) > 0:
+		// "好的", "嗯", "ok" after an answer: not the answer again.
+		return e.simple(lang, "ack"), nil
+	case !rd.HasCode && utf8.RuneCountInString(rd.Text) <= 12 && len(st.History) > 0 && (rd.Thanks || rd.Greeting):
 		// Courtesies after an answer are not a new question.
-		if r, ok := courtesy(text, lang); ok {
-			return r, nil
-		}
-	}
-	if !hasCode && utf8.RuneCountInString(text) <= 16 && understand.Solved(text) && understand.Thanks(text) {
+		return e.courtesy(rd, lang), nil
+	case !rd.HasCode && utf8.RuneCountInString(rd.Text) <= 16 && rd.Solved && rd.Thanks:
 		// "哈哈谢谢啊，问题解决了" even without an answer to attach it to.
-		return simpleReply(solvedText(lang)), nil
+		return e.simple(lang, "solved"), nil
 	}
+
 	pending := st.Pending
 	st.Pending = nil
-	if hasCode {
-		st.Facts.Code = code
-		return e.answerCode(ctx, st, in, code)
+	if rd.HasCode {
+		st.Facts.Code = rd.Code
+		return e.answerCode(ctx, st, in, rd.Code)
 	}
 	if st.Facts.Code != "" && pending == nil {
 		// A follow-up in a conversation about a code ("那让顾客打哪个电话",
@@ -112,7 +83,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		return e.answerCode(ctx, st, in, st.Facts.Code)
 	}
 	if pending != nil {
-		if ids := e.applyAnswer(st, pending, text); ids != nil {
+		if ids := e.applyAnswer(st, pending, in); ids != nil {
 			var hits []retrieval.Hit
 			for _, id := range ids {
 				if p, ok := e.cfg.Base.ByID(id); ok {
@@ -140,51 +111,75 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		}
 	}
 	hits = displayFirst(hits, all)
-	scope := understand.ScopeAnswer(all)
-	if damagedCard.MatchString(all) {
+	scope := rd.Scope
+	if rd.Damaged {
 		scope = "one" // a worn or demagnetised card is that card's problem
 	}
 	if !strings.Contains(all, "卡") && !strings.Contains(all, "card") {
 		scope = "" // "别的行业都正常" is not about cards
 	}
 	hits = e.scopeFirst(hits, scope)
-	if retrieval.FraudCue(all) {
-		hits = safetyFirst(hits)
+	if e.fraud(rd) {
+		hits = e.safetyFirst(hits)
 	}
 	ongoing := len(st.LastIDs) > 0 && conf >= weakConfidence
-	if !understand.InDomain(all) && !failureWords.MatchString(all) && !ongoing {
-		if r, ok := courtesy(text, lang); ok {
-			return r, nil
+	if !rd.InDomain && !rd.Failure && !ongoing {
+		if rd.Thanks || rd.Greeting {
+			return e.courtesy(rd, lang), nil
 		}
-		return simpleReply(outOfScopeText(lang)), nil
+		return e.simple(lang, "out_of_scope"), nil
 	}
 	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
+		st.Unsure = 0
 		return e.answer(ctx, st, in, hits, conf, "")
+	}
+	// Not sure: after a few such turns in a row a person takes over.
+	if st.Unsure++; st.Unsure >= maxUnsure {
+		return e.handoff(st, lang, "", "unsure"), nil
 	}
 	if len(hits) > 0 && conf >= weakConfidence {
 		// Some evidence, not enough to be sure: say plainly what is known
 		// rather than ask a triage question that does not fit a question
 		// like "怀疑是网络问题的话该找谁".
-		return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+		return e.answer(ctx, st, in, hits, conf, e.texts.Get(lang, "uncertain"))
 	}
 	if pending == nil && !st.Asked {
-		return e.clarify(st, lang, triageQuestion(lang)), nil
+		return e.triage(st, lang), nil
 	}
 	// Asked already and still vague: say plainly what is known rather than ask again.
 	if len(hits) == 0 {
-		p, _ := e.cfg.Base.ByID("msg-all-cards-fail")
+		p, _ := e.cfg.Base.ByID(e.cfg.Base.Role("all_cards"))
 		hits = []retrieval.Hit{{Passage: p}}
 	}
-	return e.answer(ctx, st, in, hits, conf, uncertainText(lang))
+	return e.answer(ctx, st, in, hits, conf, e.texts.Get(lang, "uncertain"))
 }
+
+// wantsHuman hands the conversation to a person. "A0 签到了也不行 转人工":
+// the agent gets the code too, and a complaint ("钱三天没到账，找你们负责人")
+// its escalation target.
+func (e *Engine) wantsHuman(ctx context.Context, st *State, in input) Reply {
+	rd := in.rd
+	if _, known := e.cfg.Base.ByCode(rd.Code); rd.HasCode && known {
+		st.Facts.Code = rd.Code
+	} else if len(st.LastIDs) == 0 && rd.All() != "" {
+		if hits, conf, err := e.search(ctx, rd.All(), ""); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
+			st.LastIDs = []string{hits[0].Passage.ID}
+		}
+	}
+	return e.handoff(st, in.lang, "", "asked")
+}
+
+// fraud reports signs of fraud or a scam in a message: cards tried one
+// after another, a caller posing as the bank, a cash-out request.
+func (e *Engine) fraud(rd understand.Reading) bool { return rd.Fraud || rd.Scam || rd.Insider }
 
 // solved records that the steps worked and closes the diagnosis.
 func (e *Engine) solved(ctx context.Context, st *State, in input) Reply {
 	e.record(ctx, st, in.conv, true)
-	r := simpleReply(solvedText(in.lang))
+	r := e.simple(in.lang, "solved")
 	r.Code = st.Facts.Code
 	// The problem is over: a new message starts a new diagnosis.
-	st.LastIDs, st.Tried = nil, nil
+	st.LastIDs, st.Tried, st.Unsolved, st.Unsure = nil, nil, 0, 0
 	st.Facts = Facts{Language: st.Facts.Language}
 	return r
 }
@@ -211,7 +206,7 @@ func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit 
 	}
 	// Only "one card" overrules: "every card" is often said next to the
 	// one-card facts ("别的顾客刷都没问题，就他的卡怎么刷都失败").
-	const id = "msg-one-card-fail"
+	id := e.cfg.Base.Role("one_card")
 	if scope != "one" || hits[0].Passage.Target == knowledge.TargetBank {
 		return hits
 	}
@@ -225,8 +220,9 @@ func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit 
 // safetyFirst moves the best security or scam passage to the front: when a
 // message carries signs of fraud, what to do about the fraud comes first and
 // the rest stays as other possibilities.
-func safetyFirst(hits []retrieval.Hit) []retrieval.Hit {
-	return first(hits, func(p knowledge.Passage) bool { return p.Family == "security" || p.ID == "msg-scam" })
+func (e *Engine) safetyFirst(hits []retrieval.Hit) []retrieval.Hit {
+	family, scam := e.cfg.Base.Role("security_family"), e.cfg.Base.Role("scam")
+	return first(hits, func(p knowledge.Passage) bool { return p.Family == family || p.ID == scam })
 }
 
 // first moves the best hit matching ok to the front, keeping the others in order.
@@ -254,14 +250,11 @@ func lastMerchantText(st *State) string {
 }
 
 // courtesy answers thanks and greetings.
-func courtesy(text, lang string) (Reply, bool) {
-	switch {
-	case understand.Thanks(text):
-		return simpleReply(thanksText(lang)), true
-	case understand.Greeting(text):
-		return simpleReply(greetingText(lang).text), true
+func (e *Engine) courtesy(rd understand.Reading, lang string) Reply {
+	if rd.Thanks {
+		return e.simple(lang, "thanks")
 	}
-	return Reply{}, false
+	return e.simple(lang, "greeting")
 }
 
 func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {
@@ -274,45 +267,72 @@ func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit
 
 // applyAnswer reads a reply to a clarifying question and returns the passages
 // it points to, best first, or nil when the message is not an answer.
-func (e *Engine) applyAnswer(st *State, q *Question, text string) []string {
+func (e *Engine) applyAnswer(st *State, q *Question, in input) []string {
 	if q.Kind != questionTriage {
 		return nil
 	}
-	idx := slices.Index(q.Options, text)
-	if idx < 0 && ordinal.MatchString(text) {
-		idx = understand.OptionIndex(text) - 1
+	rd := in.rd
+	options := e.cfg.Base.Triage()
+	idx := slices.Index(q.Options, rd.Text)
+	if idx < 0 {
+		idx = e.reader.OptionIndex(rd.Text) - 1
 	}
 	if idx < 0 {
+		fact := ""
 		switch {
-		case understand.SignalAnswer(text) == "none":
-			idx = 2
-		case understand.ScopeAnswer(text) == "all":
-			idx = 0
-		case understand.ScopeAnswer(text) == "one":
-			idx = 1
-		default:
-			if isNew, known := understand.NewTerminalAnswer(text); known && isNew {
-				idx = 3
-			}
+		case rd.Signal == "none":
+			fact = "signal_none"
+		case rd.Scope == "all":
+			fact = "scope_all"
+		case rd.Scope == "one":
+			fact = "scope_one"
+		case rd.TerminalKnown && rd.NewTerminal:
+			fact = "terminal_new"
 		}
+		idx = slices.IndexFunc(options, func(o knowledge.TriageOption) bool { return fact != "" && o.Fact == fact })
 	}
-	if idx < 0 || idx >= len(triageFacts) {
+	if idx < 0 || idx >= len(options) {
 		return nil
 	}
-	triageFacts[idx].apply(&st.Facts)
-	return triageFacts[idx].passages
+	st.Facts.apply(options[idx].Fact)
+	return options[idx].Passages
 }
 
-func (e *Engine) clarify(st *State, lang string, q clarifyText) Reply {
-	if q.options != nil {
-		st.Pending = &Question{Kind: questionTriage, Options: q.options}
-		st.Asked = true
+// apply records the fact a triage option stands for.
+func (f *Facts) apply(fact string) {
+	switch fact {
+	case "scope_all":
+		f.Scope = "all"
+	case "scope_one":
+		f.Scope = "one"
+	case "signal_none":
+		f.Signal = "none"
+	case "terminal_new":
+		f.NewTerminal = true
 	}
-	text := q.text
-	for i, o := range q.options {
+}
+
+// triage asks the triage question, once per conversation.
+func (e *Engine) triage(st *State, lang string) Reply {
+	var opts []string
+	for _, o := range e.cfg.Base.Triage() {
+		opts = append(opts, o.Text[lang])
+	}
+	st.Asked = true
+	return e.clarify(st, lang, e.texts.Get(lang, "triage_question"), opts)
+}
+
+// clarify asks a question; with options, they are numbered and remembered
+// so that the answer ("2", "第二个", the option's words) is read in context.
+func (e *Engine) clarify(st *State, lang, question string, options []string) Reply {
+	if options != nil {
+		st.Pending = &Question{Kind: questionTriage, Options: options}
+	}
+	text := question
+	for i, o := range options {
 		text += fmt.Sprintf("\n%d. %s", i+1, o)
 	}
-	return Reply{Answer: text, Target: knowledge.TargetNone, Clarify: true, Options: q.options, Writer: "template"}
+	return Reply{Answer: text, Target: knowledge.TargetNone, Clarify: true, Options: options, Writer: "template"}
 }
 
 // answerCode answers a message that carries a response code.
@@ -322,9 +342,9 @@ func (e *Engine) answerCode(ctx context.Context, st *State, in input, code strin
 		return Reply{}, err
 	}
 	if p, ok := e.cfg.Base.ByCode(code); ok {
-		if retrieval.FraudCue(in.all()) {
+		if e.fraud(in.rd) {
 			// "好几张卡轮着刷，前面几张都报51": the fraud comes first, the code stays.
-			hits = safetyFirst(hits)
+			hits = e.safetyFirst(hits)
 		}
 		r, err := e.answer(ctx, st, in, hits, 1, "")
 		r.Code = code
@@ -332,13 +352,16 @@ func (e *Engine) answerCode(ctx context.Context, st *State, in input, code strin
 		return r, err
 	}
 	// Not a UnionPay code: the brand's own, or a number we do not know.
-	p, _ := e.cfg.Base.ByID("msg-private-code")
+	p, _ := e.cfg.Base.ByID(e.cfg.Base.Role("private_code"))
 	hits = append([]retrieval.Hit{{Passage: p, Score: 1}}, without(hits, p.ID)...)
 	// UnionPay's field-39 codes we do not know are two digits; anything else
 	// (E102, C0, 1001) is the POS brand's own.
 	private := len(code) != 2 || code[0] < '0' || code[0] > '9'
-	intro := unknownCodeText(in.lang, code, private)
-	r, err := e.answer(ctx, st, in, hits, 0.5, intro)
+	key := "unknown_code"
+	if private {
+		key = "unknown_code_private"
+	}
+	r, err := e.answer(ctx, st, in, hits, 0.5, e.texts.Get(in.lang, key, code))
 	if private {
 		// Not a response code: the field carries UnionPay codes only; the
 		// answer names the brand code.
@@ -346,14 +369,18 @@ func (e *Engine) answerCode(ctx context.Context, st *State, in input, code strin
 		return r, err
 	}
 	r.Code = code
-	r.CodeMeaning = unknownCodeMeaning(in.lang)
+	r.CodeMeaning = e.texts.Get(in.lang, "unknown_code_meaning")
 	return r, err
 }
 
 // nextCause handles 没解决: record it and offer the next most likely cause,
-// or hand over to a person when there is none left.
+// or hand over to a person after the second 没解决 or when no cause is left.
 func (e *Engine) nextCause(ctx context.Context, st *State, in input) (Reply, error) {
 	e.record(ctx, st, in.conv, false)
+	st.Unsolved++
+	if st.Unsolved >= maxUnsolved {
+		return e.handoff(st, in.lang, e.texts.Get(in.lang, "steps_did_not_help"), "not_solved"), nil
+	}
 	for _, id := range st.LastIDs {
 		if slices.Contains(st.Tried, id) {
 			continue
@@ -364,16 +391,16 @@ func (e *Engine) nextCause(ctx context.Context, st *State, in input) (Reply, err
 		}
 		hits := []retrieval.Hit{{Passage: p, Score: 1}}
 		r, err := e.answerNext(ctx, st, in, hits)
-		r.Options = []string{humanOption(in.lang)}
+		r.Options = []string{e.texts.Get(in.lang, "human_option")}
 		r.Code = st.Facts.Code
 		return r, err
 	}
-	return e.handoff(st, in.lang, stepsDidNotHelp(in.lang)), nil
+	return e.handoff(st, in.lang, e.texts.Get(in.lang, "steps_did_not_help"), "not_solved"), nil
 }
 
 func (e *Engine) answerNext(ctx context.Context, st *State, in input, hits []retrieval.Hit) (Reply, error) {
 	last := st.LastIDs
-	r, err := e.answer(ctx, st, in, hits, 0.6, nextCauseText(in.lang))
+	r, err := e.answer(ctx, st, in, hits, 0.6, e.texts.Get(in.lang, "next_cause"))
 	st.LastIDs = last // keep the ranking of the original diagnosis
 	return r, err
 }
@@ -388,19 +415,35 @@ func (e *Engine) record(ctx context.Context, st *State, conv string, solved bool
 	}
 }
 
-// handoff acknowledges a request for a person and summarises the case for the agent.
-func (e *Engine) handoff(st *State, lang, why string) Reply {
+// handoff acknowledges that a person takes over. The case summary for the
+// agent (Summary) is not part of the merchant's reply: channels open a
+// ticket with it.
+func (e *Engine) handoff(st *State, lang, why, reason string) Reply {
 	st.Handoff = true
 	st.Pending = nil
 	target := knowledge.TargetNone
-	if p, ok := e.cfg.Base.ByCode(st.Facts.Code); ok {
-		target = p.Target
-	} else if len(st.LastIDs) > 0 {
-		if p, ok := e.cfg.Base.ByID(st.LastIDs[0]); ok {
-			target = p.Target
-		}
+	diagnosis := ""
+	p, ok := e.cfg.Base.ByCode(st.Facts.Code)
+	if !ok && len(st.LastIDs) > 0 {
+		p, ok = e.cfg.Base.ByID(st.LastIDs[0])
 	}
-	return Reply{Answer: handoffText(lang, why, Summary(e.cfg.Base, *st)), Target: target, Handoff: true, Code: st.Facts.Code, Writer: "template"}
+	if ok {
+		target = p.Target
+		title := p.Title
+		if lang == "en" && p.EN != nil {
+			title = p.EN.Title
+		}
+		diagnosis = e.texts.Get(lang, "handoff_diagnosis", title, e.texts.Get(lang, "target_"+p.Target))
+	}
+	sep := pick(lang == "en", "", " ")
+	text := e.texts.Get(lang, "handoff")
+	if why != "" {
+		text = why + sep + text
+	}
+	if diagnosis != "" {
+		text += "\n" + diagnosis
+	}
+	return Reply{Answer: strings.TrimSpace(text), Target: target, Handoff: true, Reason: reason, Code: st.Facts.Code, Writer: "template"}
 }
 
 func without(hits []retrieval.Hit, id string) []retrieval.Hit {

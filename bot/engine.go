@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,9 +52,10 @@ type Config struct {
 // Engine answers merchants' messages. It is safe for concurrent use; messages
 // of one conversation must be handed to it in order (channels serialise them).
 type Engine struct {
-	cfg   Config
-	codes *understand.Codes
-	log   *slog.Logger
+	cfg    Config
+	reader *understand.Reader
+	texts  knowledge.Texts
+	log    *slog.Logger
 }
 
 // New returns an Engine.
@@ -87,7 +87,11 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MessageTimeout == 0 {
 		cfg.MessageTimeout = 25 * time.Second
 	}
-	return &Engine{cfg: cfg, codes: understand.NewCodes(cfg.Base.Codes()), log: cfg.Logger}, nil
+	reader, err := understand.NewReader(cfg.Base)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	return &Engine{cfg: cfg, reader: reader, texts: cfg.Base.Texts(), log: cfg.Logger}, nil
 }
 
 // historyTurns bounds the transcript kept in the conversation state.
@@ -99,17 +103,16 @@ const historyTurns = 20
 // polite reply.
 func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	start := e.cfg.Now()
-	text, red := read(m.Text, e.cfg.MaxTextRunes)
-	image, img := read(m.ImageText, e.cfg.MaxTextRunes)
+	text, red := e.read(m.Text)
+	image, img := e.read(m.ImageText)
 	in := input{
 		intent: m.Intent,
 		conv:   m.ConversationID,
-		text:   text,
-		image:  image,
+		rd:     e.reader.Read(text, image),
 		masked: red.Found() || img.Found(),
 		long:   utf8.RuneCountInString(m.Text) > e.cfg.MaxTextRunes,
 	}
-	in.lang = language(in.text)
+	in.lang = in.rd.Lang
 
 	key := "conv:" + m.ConversationID
 	if e.cfg.Limiter != nil {
@@ -119,7 +122,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 			e.log.WarnContext(ctx, "rate limiter unavailable; not limiting", "conversation_id", m.ConversationID, "err", err)
 		case !ok:
 			e.log.InfoContext(ctx, "rate limited", "conversation_id", m.ConversationID, "retry_after_ms", after.Milliseconds())
-			return rateLimitedReply(in.lang, after), nil
+			return e.rateLimited(in.lang, after), nil
 		}
 	}
 	unlock, err := e.cfg.Locker.Lock(ctx, key)
@@ -140,10 +143,10 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 		e.log.WarnContext(ctx, "session store unavailable", "conversation_id", m.ConversationID, "err", err)
 	}
 	switch {
-	case neutral(in.text) && st.Facts.Language != "":
+	case in.rd.Neutral && st.Facts.Language != "":
 		// "code 55" or "51" says nothing of the language: keep the conversation's.
 		in.lang = st.Facts.Language
-	case in.text != "":
+	case in.rd.Text != "":
 		st.Facts.Language = in.lang
 	}
 
@@ -153,14 +156,14 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 			return Reply{}, caller.Err()
 		}
 		e.log.ErrorContext(ctx, "answer failed", "conversation_id", m.ConversationID, "err", err)
-		r = fallbackReply(in.lang)
+		r = e.simple(in.lang, "fallback")
 	}
 	if in.masked {
 		r.CardDataMasked = true
-		r.Answer = cardWarning(in.lang) + "\n\n" + img.Scrub(red.Scrub(r.Answer))
+		r.Answer = e.texts.Get(in.lang, "card_warning") + "\n\n" + img.Scrub(red.Scrub(r.Answer))
 	}
 	if in.long {
-		r.Answer = longNotice(in.lang) + "\n\n" + r.Answer
+		r.Answer = e.texts.Get(in.lang, "long_notice") + "\n\n" + r.Answer
 	}
 	if r.Sources == nil {
 		r.Sources = []Source{}
@@ -169,7 +172,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 
 	now := e.cfg.Now()
 	st.History = append(st.History,
-		Turn{Role: "merchant", Text: strings.TrimSpace(in.text + " " + in.image), At: start},
+		Turn{Role: "merchant", Text: strings.TrimSpace(in.rd.Text + " " + in.rd.Image), At: start},
 		Turn{Role: "bot", Text: r.Answer, At: now})
 	if len(st.History) > historyTurns {
 		st.History = st.History[len(st.History)-historyTurns:]
@@ -184,14 +187,14 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	return r, nil
 }
 
-// read redacts s, normalises what is left (at most maxRunes of it) and
+// read redacts s, normalises what is left (at most MaxTextRunes of it) and
 // redacts again, so that no normalisation step can rebuild card data
 // (full-width or circled digits, joined OCR spacing). It returns the text
 // the engine reads and what was masked; the result's Text is the message as
 // the merchant wrote it, masked, for display.
-func read(s string, maxRunes int) (string, redact.Result) {
+func (e *Engine) read(s string) (string, redact.Result) {
 	first := redact.Redact(s)
-	second := redact.Redact(understand.Normalize(truncate(first.Text, maxRunes)))
+	second := redact.Redact(e.reader.Normalize(truncate(first.Text, e.cfg.MaxTextRunes)))
 	r := first.Then(second)
 	if second.Found() {
 		// The second pass found what the first did not: show the
@@ -205,15 +208,15 @@ func read(s string, maxRunes int) (string, redact.Result) {
 
 // input is one message after redaction and normalisation.
 type input struct {
-	intent      Intent
-	conv        string
-	text, image string
-	lang        string
-	masked      bool
-	long        bool
+	intent Intent
+	conv   string
+	rd     understand.Reading
+	lang   string
+	masked bool
+	long   bool
 }
 
-func (in input) all() string { return strings.TrimSpace(in.text + "\n" + in.image) }
+func (in input) all() string { return in.rd.All() }
 
 // Feedback records the merchant's verdict on the last answer (解决了 / 没解决)
 // and replies: thanks, or the next most likely cause with a way to a human.
@@ -237,35 +240,6 @@ func (e *Engine) Reset(ctx context.Context, conversationID string) error {
 func (e *Engine) State(ctx context.Context, conversationID string) (State, error) {
 	return e.cfg.Sessions.Get(ctx, conversationID)
 }
-
-// codeLabels are Latin words merchants type around a code in Chinese
-// messages too ("RC:96", "code 51"): they do not make a message English.
-var codeLabels = regexp.MustCompile(`\b(rc|code|error|err|pos|atm|ok|id|sn|mac|pin|ic|ka|vip|app|wifi|human|[a-z][0-9]{1,4})\b`)
-
-// language is "en" when the merchant wrote English words beyond code labels, else "zh".
-func language(text string) string {
-	if !understand.English(text) {
-		return "zh"
-	}
-	words := 0
-	for _, w := range strings.FieldsFunc(codeLabels.ReplaceAllString(text, " "), func(r rune) bool { return r < 'a' || r > 'z' }) {
-		if len(w) >= 2 {
-			words++
-		}
-	}
-	if words >= 1 {
-		return "en"
-	}
-	return "zh"
-}
-
-// neutral reports whether text has neither Chinese nor English words, only
-// codes, labels, digits and punctuation.
-func neutral(text string) bool {
-	return language(text) == "zh" && !hanRE.MatchString(text)
-}
-
-var hanRE = regexp.MustCompile(`\p{Han}`)
 
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

@@ -116,8 +116,12 @@ func TestEveryArticlePassageByPhrasing(t *testing.T) {
 			t.Errorf("no phrasing for article passage %s", p.ID)
 		}
 	}
+	reader, err := understand.NewReader(base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, text := range tests {
-		res, err := r.Search(context.Background(), retrieval.Query{Text: understand.Normalize(text), K: 5})
+		res, err := r.Search(context.Background(), retrieval.Query{Text: reader.Normalize(text), K: 5})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,10 @@ type State struct {
 	Asked bool `json:"asked,omitempty"`
 	// Handoff is true once the conversation was handed to a human.
 	Handoff bool `json:"handoff,omitempty"`
+	// Unsolved counts 没解决 in the current diagnosis.
+	Unsolved int `json:"unsolved,omitempty"`
+	// Unsure counts turns in a row without a confident diagnosis.
+	Unsure int `json:"unsure,omitempty"`
 	// UpdatedAt is when the state last changed.
 	UpdatedAt time.Time `json:"updated_at"`
 }

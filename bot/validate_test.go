@@ -19,7 +19,7 @@ func TestTemplatesValidate(t *testing.T) {
 	for _, p := range base.All() {
 		for _, lang := range []string{"zh", "en"} {
 			d := bot.Draft{Lang: lang, Code: p.Code, Passages: []knowledge.Passage{p}}
-			d.Template = bot.Render(d)
+			d.Template = bot.Render(d, base.Texts())
 			if err := bot.Validate(d.Template, d); err != nil {
 				t.Errorf("%s (%s): %v", p.ID, lang, err)
 			}
@@ -33,9 +33,9 @@ func TestValidateRejects(t *testing.T) {
 	base := bottest.Base(t)
 	p51, _ := base.ByCode("51")
 	zh := bot.Draft{Lang: "zh", Code: "51", Passages: []knowledge.Passage{p51}}
-	zh.Template = bot.Render(zh)
+	zh.Template = bot.Render(zh, base.Texts())
 	en := bot.Draft{Lang: "en", Code: "51", Passages: []knowledge.Passage{p51}}
-	en.Template = bot.Render(en)
+	en.Template = bot.Render(en, base.Texts())
 	avoid := p51.Avoid[0]
 	action := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(avoid, "不要"), "切勿"), "让")
 	keyTerms := strings.Join(p51.KeyTerms, "，")

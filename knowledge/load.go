@@ -18,7 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed data/*.yaml
+//go:embed data/*.yaml data/lexicon/*.yaml data/dialogue/*.yaml
 var embedded embed.FS
 
 // Base is a validated, read-only set of passages. It is safe for concurrent use.
@@ -26,6 +26,9 @@ type Base struct {
 	passages []Passage
 	byID     map[string]int
 	byCode   map[string]int
+	lexicons Lexicons
+	dialogue *Dialogue
+	texts    Texts
 }
 
 // Embedded loads the knowledge base compiled into the binary.
@@ -33,8 +36,9 @@ func Embedded() (*Base, error) {
 	return Load(embedded)
 }
 
-// Load reads every data/*.yaml file of fsys and validates the passages.
-// It returns all validation problems at once, joined.
+// Load reads every data/*.yaml file of fsys (the passages), the lexicons
+// of data/lexicon/ and the dialogue of data/dialogue/, and validates them
+// together. It returns all validation problems at once, joined.
 func Load(fsys fs.FS) (*Base, error) {
 	names, err := fs.Glob(fsys, "data/*.yaml")
 	if err != nil {
@@ -56,7 +60,34 @@ func Load(fsys fs.FS) (*Base, error) {
 		}
 		all = append(all, ps...)
 	}
-	return New(all)
+	b, err := New(all)
+	if err != nil {
+		return nil, err
+	}
+	if b.lexicons, err = loadLexicons(fsys); err != nil {
+		return nil, err
+	}
+	if b.dialogue, b.texts, err = loadDialogue(fsys); err != nil {
+		return nil, err
+	}
+	if err := b.validateDialogue(); err != nil {
+		return nil, fmt.Errorf("invalid knowledge base: %w", err)
+	}
+	return b, nil
+}
+
+// decodeFile decodes the YAML file name of fsys into v, refusing unknown fields.
+func decodeFile(fsys fs.FS, name string, v any) error {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("parse %s: %w", name, err)
+	}
+	return nil
 }
 
 func decode(b []byte) ([]Passage, error) {

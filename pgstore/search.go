@@ -127,11 +127,11 @@ func (s *Store) Search(ctx context.Context, q retrieval.Query) (retrieval.Result
 	// does; a message of generic words only falls back to its expansion
 	// (and gets confidence 0).
 	lower := strings.ToLower(q.Text)
-	terms := distinct(retrieval.Tokens(retrieval.Informative(lower)))
+	terms := distinct(retrieval.Tokens(s.analyzer().Informative(lower)))
 	if len(terms) == 0 {
-		terms = distinct(retrieval.Tokens(retrieval.Expand(lower)))
+		terms = distinct(retrieval.Tokens(s.analyzer().Expand(lower)))
 	}
-	info := distinct(retrieval.Tokens(retrieval.Informative(lower)))
+	info := distinct(retrieval.Tokens(s.analyzer().Informative(lower)))
 
 	// Without text there is nothing to embed: the query vector is NULL and
 	// the vector ranking asks for no candidates.

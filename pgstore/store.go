@@ -180,3 +180,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// analyzer reads queries with the embedded lexicons, as the in-memory
+// retriever does, so that both backends rank the same words.
+func (s *Store) analyzer() *retrieval.Analyzer { return retrieval.DefaultAnalyzer() }

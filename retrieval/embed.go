@@ -19,29 +19,34 @@ type Embedder interface {
 }
 
 // HashEmbedder is a deterministic local embedder that needs no model: it hashes
-// character 1-, 2- and 3-grams of the synonym-expanded text into Dim buckets.
+// character 1-, 2- and 3-grams of the concept-expanded text into Dim buckets.
 // It captures surface similarity only, which suits short merchant messages
 // about a closed domain. The zero value is not usable; use NewHashEmbedder.
 type HashEmbedder struct {
-	Dim int
+	Dim      int
+	Analyzer *Analyzer
 }
 
-// NewHashEmbedder returns a HashEmbedder with dim buckets (512 if dim <= 0).
+// NewHashEmbedder returns a HashEmbedder with dim buckets (512 if dim <= 0)
+// that expands texts with the embedded lexicons (DefaultAnalyzer).
 func NewHashEmbedder(dim int) *HashEmbedder {
 	if dim <= 0 {
 		dim = 512
 	}
-	return &HashEmbedder{Dim: dim}
+	return &HashEmbedder{Dim: dim, Analyzer: DefaultAnalyzer()}
 }
 
-// Name implements Embedder.
-func (h *HashEmbedder) Name() string { return "hash-ngram-" + strconv.Itoa(h.Dim) }
+// Name implements Embedder. It names the lexicons too: a vocabulary edit
+// changes the vectors, and stores must embed again.
+func (h *HashEmbedder) Name() string {
+	return "hash-ngram-" + strconv.Itoa(h.Dim) + "-" + h.Analyzer.Version()
+}
 
 // Embed implements Embedder. It never fails.
 func (h *HashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
-		out[i] = h.vector(Expand(t))
+		out[i] = h.vector(h.Analyzer.Expand(t))
 	}
 	return out, nil
 }

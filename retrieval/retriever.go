@@ -62,6 +62,7 @@ var _ Searcher = (*Retriever)(nil)
 // read-only after New and safe for concurrent use.
 type Retriever struct {
 	base    *knowledge.Base
+	an      *Analyzer
 	mode    string
 	lex     *Lexical
 	emb     Embedder
@@ -75,6 +76,8 @@ type Options struct {
 	Mode string
 	// Embedder embeds passages and queries (a HashEmbedder if nil).
 	Embedder Embedder
+	// Analyzer reads queries with the lexicons (DefaultAnalyzer if nil).
+	Analyzer *Analyzer
 	// VectorWeight weighs the vector ranking against the lexical one in
 	// hybrid fusion (DefaultVectorWeight if zero).
 	VectorWeight float64
@@ -100,7 +103,10 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if opts.VectorWeight == 0 {
 		opts.VectorWeight = DefaultVectorWeight
 	}
-	r := &Retriever{base: base, mode: opts.Mode, lex: NewLexical(base.All()), emb: opts.Embedder, vw: opts.VectorWeight}
+	if opts.Analyzer == nil {
+		opts.Analyzer = DefaultAnalyzer()
+	}
+	r := &Retriever{base: base, an: opts.Analyzer, mode: opts.Mode, lex: NewLexical(base.All()), emb: opts.Embedder, vw: opts.VectorWeight}
 	texts := make([]string, base.Len())
 	for i, p := range base.All() {
 		texts[i] = EmbedText(p)
@@ -121,6 +127,9 @@ func EmbedText(p knowledge.Passage) string {
 	parts = append(parts, p.Phrasings...)
 	return strings.Join(parts, "。")
 }
+
+// Analyzer returns the analyzer the retriever reads queries with.
+func (r *Retriever) Analyzer() *Analyzer { return r.an }
 
 // Mode returns the retrieval mode.
 func (r *Retriever) Mode() string { return r.mode }
@@ -144,10 +153,10 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	lower := strings.ToLower(q.Text)
 	// Rank on what tells causes apart; generic failure words match everything.
-	info := Informative(lower)
+	info := r.an.Informative(lower)
 	text := info
 	if _, hit := r.lex.Coverage(text, -1); hit == 0 {
-		text = Expand(lower)
+		text = r.an.Expand(lower)
 	}
 	n := r.base.Len()
 	fused := make([]float64, n)

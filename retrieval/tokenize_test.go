@@ -22,7 +22,7 @@ func TestInformative(t *testing.T) {
 		{"机器一直通讯失败", false, []string{"通讯"}},
 	}
 	for _, tt := range tests {
-		got := Informative(tt.in)
+		got := DefaultAnalyzer().Informative(tt.in)
 		if empty := len(Tokens(got)) == 0; empty != tt.empty {
 			t.Errorf("Informative(%q) = %q, empty=%v want %v", tt.in, got, empty, tt.empty)
 		}

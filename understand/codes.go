@@ -6,27 +6,72 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/posbot/posbot/knowledge"
 )
 
-// Codes extracts response codes from normalised messages. Its zero value
-// knows no letter codes; build it with NewCodes. It is safe for concurrent
-// use.
+// Codes extracts response codes from normalised messages. Build it with
+// a Reader (NewReader); it is read-only after that and safe for
+// concurrent use.
 type Codes struct {
 	known map[string]bool
+	words codeWords
 }
 
-// NewCodes returns a Codes that accepts the given response codes ("51",
-// "A0", …) as two-character letter codes. Two-digit codes are recognised
-// whether known or not, so a code missing from the knowledge base still
-// reaches the engine, which can say it does not know it.
-func NewCodes(known []string) *Codes {
+// codeWords are the lexicons' words around codes (knowledge.CodeWords of
+// every language), split by what the extractor does with them.
+type codeWords struct {
+	labels, nearWords, codeWords, questionWords []string
+	measure, notMeasures, amountWords, fillers  []string
+	connectors                                  []string
+	asciiLabels, englishUnits                   map[string]bool
+}
+
+// newCodes returns a Codes that accepts the given response codes ("51",
+// "A0", …) as two-character letter codes, with the lexicons' words around
+// codes. Two-digit codes are recognised whether known or not, so a code
+// missing from the knowledge base still reaches the engine, which can say
+// it does not know it.
+func newCodes(known []string, ls knowledge.Lexicons) *Codes {
 	c := &Codes{known: make(map[string]bool, len(known))}
 	for _, k := range known {
 		if k = strings.ToUpper(strings.TrimSpace(k)); k != "" {
 			c.known[k] = true
 		}
 	}
+	w := &c.words
+	w.asciiLabels, w.englishUnits = map[string]bool{}, map[string]bool{}
+	for _, lang := range ls.Languages() {
+		cw := ls[lang].Codes
+		for _, l := range cw.Labels {
+			if isASCIIWord(l) {
+				w.asciiLabels[l] = true
+			} else {
+				w.labels = append(w.labels, l)
+			}
+		}
+		for _, u := range cw.Units {
+			w.englishUnits[u] = true
+		}
+		w.nearWords = append(w.nearWords, cw.Near...)
+		w.codeWords = append(w.codeWords, cw.CodeWords...)
+		w.questionWords = append(w.questionWords, cw.QuestionWords...)
+		w.measure = append(w.measure, cw.Measure...)
+		w.notMeasures = append(w.notMeasures, cw.NotMeasure...)
+		w.amountWords = append(w.amountWords, cw.Amount...)
+		w.fillers = append(w.fillers, cw.Fillers...)
+		w.connectors = append(w.connectors, cw.Connectors...)
+	}
 	return c
+}
+
+func isASCIIWord(s string) bool {
+	for i := range len(s) {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Scores of a candidate: how sure we are that a token is a code.
@@ -183,18 +228,19 @@ func (c *Codes) candidate(s string, start, end int) (string, int) {
 	}
 	// Only the neighbourhood matters; bounding it keeps long texts linear.
 	before, after := window(s, start-contextBytes, start), window(s, end, end+contextBytes)
-	if blocked(before, after) {
+	w := &c.words
+	if w.blocked(before, after) {
 		return "", notCode
 	}
-	whole := len(before) == start && len(after) == len(s)-end && isFiller(before) && isFiller(after)
+	whole := len(before) == start && len(after) == len(s)-end && w.isFiller(before) && w.isFiller(after)
 
 	var score int
 	switch {
-	case asciiLabels[letters]: // "rc96", "code51", "err55"
+	case w.asciiLabels[letters]: // "rc96", "code51", "err55"
 		score, tok, letters = labelled, digits, ""
-	case hasLabel(before):
+	case w.hasLabel(before):
 		score = labelled
-	case whole || inCodeContext(before, after): // "51", "a0?" alone count
+	case whole || w.inCodeContext(before, after): // "51", "a0?" alone count
 		score = inContext
 	}
 	if score == notCode {
@@ -237,7 +283,7 @@ func window(s string, from, to int) string {
 // blocked reports whether the surroundings make a number something other
 // than a code: an amount, count, time, date, decimal, ordinal or part of a
 // masked card number.
-func blocked(before, after string) bool {
+func (w *codeWords) blocked(before, after string) bool {
 	// Glued punctuation between digits: 10:51, 2026-11-25, 51.00, 1,051, 11/25.
 	if after != "" && strings.ContainsRune(".:/-,", rune(after[0])) && len(after) > 1 && isDigit(after[1]) {
 		return true
@@ -257,36 +303,29 @@ func blocked(before, after string) bool {
 		return true
 	}
 	a := strings.TrimLeft(after, " ")
-	if isMeasured(a) {
+	if w.isMeasured(a) {
 		return true
 	}
-	if w := leadingWord(a); englishUnits[w] {
+	if w.englishUnits[leadingWord(a)] {
 		return true
 	}
 	lb := strings.TrimRight(b, " :=#") // "操作员号:01", "金额=51"
-	for _, w := range amountWords {
-		if strings.HasSuffix(lb, w) && wordEnd(lb, len(lb)-len(w), w) {
+	for _, x := range w.amountWords {
+		if strings.HasSuffix(lb, x) && wordEnd(lb, len(lb)-len(x), x) {
 			return true
 		}
 	}
 	return false
 }
 
-// measureWords follow numbers that count or measure: 51元, 3次, 51分钟, 25号.
-var measureWords = strings.Fields(`个 台 张 笔 次 元 块 分 秒 天 号 日 月 年 岁 万 千 百 亿 % 点 小时 钟 毛 角 人 家 条 遍 倍 位 度 米 斤 折 周 回 多 来 几 单 件 份 期 楼 层 路 级 部 套 克 ° ¥ 页 包 箱 瓶 杯 碗 盒 袋 辆 间 只 头 趟`)
-
-// notMeasures start with a measure word but are not one: 应答码:04 日期,
-// 05号错误.
-var notMeasures = strings.Fields(`日期 日切 号错 人工 分析 点击 点算 点解 点搞 天气 条件 部分`)
-
 // isMeasured reports whether the text after a number starts with a measure word.
-func isMeasured(after string) bool {
-	for _, w := range notMeasures {
-		if strings.HasPrefix(after, w) {
+func (w *codeWords) isMeasured(after string) bool {
+	for _, x := range w.notMeasures {
+		if strings.HasPrefix(after, x) {
 			return false
 		}
 	}
-	for _, m := range measureWords {
+	for _, m := range w.measure {
 		if strings.HasPrefix(after, m) {
 			return true
 		}
@@ -294,46 +333,9 @@ func isMeasured(after string) bool {
 	return false
 }
 
-// englishUnits are measure words in English messages: "51 times", "10 mins".
-var englishUnits = wordSet(`times time x min mins minute minutes sec secs second seconds hour hours hr hrs day days
-	yuan rmb cny usd dollar dollars pcs people cards percent am pm kg gb mb`)
-
-// amountWords precede amounts, ordinals, versions and operator numbers:
-// 消费51, 第2笔, 金额 51, 操作员号:01.
-var amountWords = strings.Fields(`第 消费 金额 收款 付款 支付 充值 转账 退款 花了 刷了 余额 共 约 大约 价格 价钱 多少 百分之 人民币 操作员号 操作员 柜员号 柜员 工号 员工号 尾数 尾号 后四位 后两位 编号 rmb usd cny amount paid pay total version ver operator`)
-
-// labels introduce a code explicitly: 错误码51, 应答码:05, rc=96, error 55.
-var labels = strings.Fields(`错误码 错误代码 故障码 返回码 返回代码 应答码 响应码 结果码 提示码 报错码 错误号 代码`)
-
-// asciiLabels are the English labels, also when glued to the digits ("rc96").
-var asciiLabels = wordSet(`code rc err error errcode errorcode retcode respcode resp`)
-
-// nearWords come right before codes, at most connectors apart: 显示 a0,
-// 报51, 就是个05, the screen "shows 51".
-var nearWords = append(strings.Fields(`提示 显示 报 出现 出来 出 返回 回 回了 弹出 跳出 跳 写着 写的 写 小字 一行字 有个 下面有个 后面有个 变成 成了 换成 这次是 这次 这回 现在是 结果是 就是 还是 都是 又是 也是 总是 一直是 一直 老是 是个 就 结果 一刷就 说 说是 报了 弹了 话 全是 全都是
-	show shows showing says saying display displays got getting gives gave giving returns returned returning throws reads`),
-	"declined with", "failed with", "rejected with")
-
-// codeWords describe failures and code meanings; a two-digit number in the
-// same short clause is taken for a code: 交易失败51, 51 余额不足,
-// 此卡为无效卡 04, a0 mac校验错.
-var codeWords = strings.Fields(`失败 错误 报错 出错 错 故障 余额不足 资金不足 不足 密码 mac 校验 签到 无效 过期 超限 超出 限制 太大 超时
-	发卡 联系 没收 挂失 被窃 不允许 受限 异常 不正常 不一致 未登记 不支持 芯片 作弊 重试 拒绝 不予承兑 持卡人 交换中心
-	未初始化 初始化 睡眠 日切 稍后 不能受理 受理 吞卡 锁定 原交易 无效商户 此卡 该卡 超了 刷不了 刷不过 不行
-	交易成功 确认 批准 好不了 还不好 没好
-	error failed fail declined decline insufficient invalid expired registered unavailable timeout wrong pin exceeds exceeded limit`)
-
-// questionWords after a number ask what the code means: 05什么意思.
-var questionWords = strings.Fields(`什么意思 啥意思 是什么 是啥 怎么办 怎么处理 怎么解决 咋办 咋回事 怎么回事 啥情况 什么情况 是不是 咋整 咋弄 点算
-	mean means meaning`)
-
-// connectors sit between a label or context word and the code: "显示的是 51",
-// "错误码: a0", "报了51".
-var connectors = []string{" ", ":", "=", "#", "\"", "'", "是", "为", "了", "的", "个", "着", "一次"}
-
 // hasLabel reports whether before ends with a label, allowing connectors.
-func hasLabel(before string) bool {
-	if endsWithAny(before, labels, asciiLabels) {
+func (w *codeWords) hasLabel(before string) bool {
+	if endsWithAny(before, w.labels, w.asciiLabels, w.connectors) {
 		return true
 	}
 	// A bare 码 ("码是九四", "码:05"), but not 二维码, 扫码, 付款码, 条码,
@@ -344,8 +346,8 @@ func hasLabel(before string) bool {
 }
 
 // inCodeContext reports whether a two-character token sits where codes sit.
-func inCodeContext(before, after string) bool {
-	if endsWithAny(before, nearWords, nil) {
+func (w *codeWords) inCodeContext(before, after string) bool {
+	if endsWithAny(before, w.nearWords, nil, w.connectors) {
 		return true
 	}
 	b, a := strings.TrimRight(before, " "), strings.TrimLeft(after, " ")
@@ -353,9 +355,9 @@ func inCodeContext(before, after string) bool {
 		return true
 	}
 	next, prev := clauseAfter(a), clauseBefore(b)
-	return containsAny(prev, codeWords) || containsAny(next, codeWords) || containsAny(next, questionWords) ||
+	return containsAny(prev, w.codeWords) || containsAny(next, w.codeWords) || containsAny(next, w.questionWords) ||
 		// "这个码是什么意思 94": the question about a code comes first.
-		strings.Contains(prev, "码") && containsAny(prev, questionWords)
+		strings.Contains(prev, "码") && containsAny(prev, w.questionWords)
 }
 
 // clauseRunes bounds how far from a number its clause reaches.
@@ -401,7 +403,7 @@ func containsAny(s string, words []string) bool {
 
 // endsWithAny reports whether s, after trimming connectors one at a time,
 // ends with one of words, or with one of the ASCII words as a whole word.
-func endsWithAny(s string, words []string, ascii map[string]bool) bool {
+func endsWithAny(s string, words []string, ascii map[string]bool, connectors []string) bool {
 	for range 4 {
 		for _, w := range words {
 			if strings.HasSuffix(s, w) && wordEnd(s, len(s)-len(w), w) {
@@ -434,17 +436,13 @@ func wordEnd(s string, i int, w string) bool {
 	return !isLetter(s[i-1])
 }
 
-// fillers may surround a code that is the whole message.
-var fillers = strings.Fields(`是 就是 是个 就是个 啊 呀 呢 吧 了 哦 嗯 这个 那个 又 又是 还是 还 一直 老是 总是 全是 都是
-	咋整 咋弄 咋办 咋回事 怎么办 怎么整 怎么弄 怎么回事 啥意思 什么意思 是啥 点算 点搞 点解 求助 急`)
-
 // isFiller reports whether s holds nothing but spaces, punctuation and
 // filler particles.
-func isFiller(s string) bool {
+func (w *codeWords) isFiller(s string) bool {
 	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
 	for s != "" {
 		n := len(s)
-		for _, f := range fillers {
+		for _, f := range w.fillers {
 			s = strings.TrimPrefix(s, f)
 		}
 		s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
@@ -476,13 +474,6 @@ func lastRune(s string) rune {
 	return r
 }
 
-func wordSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(s) {
-		m[w] = true
-	}
-	return m
-}
 
 // asciiLower lowercases ASCII letters only, keeping byte offsets.
 func asciiLower(s string) string {

@@ -1,81 +1,70 @@
-// Package understand reads merchants' messages: it normalises the text,
-// extracts response codes and receipt identifiers, and recognises the few
-// intents the conversation engine acts on (a human, feedback, greetings,
-// answers to its clarifying questions).
-//
-// Everything here is a pure function of the text, safe for concurrent use.
-// The intent functions expect text that went through Normalize.
 package understand
 
 import (
+	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	gocc "github.com/liuzl/gocc"
+
+	"github.com/posbot/posbot/knowledge"
 )
 
-// spelling fixes what merchants type with pinyin input methods and in a
-// hurry, so that retrieval and the intent rules see one spelling. Keys are
-// lowercase; outputs never contain a key, so repeated passes settle.
-var spelling = strings.NewReplacer(
-	"ka卡", "卡",
-	"咔", "卡",
-	"密马", "密码",
-	"秘马", "密码",
-	"交義", "交易",
-	"交义", "交易",
-	"焦易", "交易",
-	"是败", "失败",
-	"签道", "签到",
-	"鱼额", "余额",
-	"耍卡", "刷卡",
-	"刷咖", "刷卡",
-	"中端", "终端",
-	"同讯", "通讯",
-	"秘码", "密码",
-	"蜜码", "密码",
-	"pos鸡", "pos机",
-	"pos机器", "pos机",
-	"poss机", "pos机",
-	"破s机", "pos机",
-	"销费", "消费",
-	"消废", "消费",
-	"交意", "交易",
-	"交义", "交易",
-	"交昜", "交易",
-	"通迅", "通讯",
-	"签倒", "签到",
-	"签道", "签到",
-	"余颜", "余额",
-	"余额不组", "余额不足",
-	"失拜", "失败",
-	"失贁", "失败",
-	"夫败", "失败",
-	"错吴", "错误",
-	"秘码", "密码",
-	"蜜码", "密码",
-	"冲证", "冲正",
-	"撤消", "撤销",
-)
-
-// runeMap maps single runes: CJK punctuation outside the full-width block
-// onto ASCII, circled digits onto digits, and the traditional forms that OCR
-// of receipts and screens produces (交易失敗, 余額) onto simplified ones.
-var runeMap = map[rune]rune{
-	'。': '.', '、': ',', '【': '[', '】': ']', '「': '"', '」': '"',
-	'“': '"', '”': '"', '‘': '\'', '’': '\'', '…': '.', '￥': '¥',
-	'①': '1', '②': '2', '③': '3', '④': '4', '⑤': '5', '⑥': '6', '⑦': '7', '⑧': '8', '⑨': '9',
-	'敗': '败', '額': '额', '餘': '余', '錯': '错', '誤': '误', '換': '换', '號': '号', '碼': '码', '終': '终',
-	'簽': '签', '機': '机', '賬': '账', '帳': '账', '帐': '账', '應': '应', '請': '请', '聯': '联', '繫': '系', '發': '发',
-	'銀': '银', '時': '时', '間': '间', '資': '资', '無': '无', '過': '过', '網': '网', '絡': '络', '訊': '讯',
-	'開': '开', '單': '单', '證': '证', '戶': '户', '費': '费',
+// normalizer canonicalises messages: full-width characters become ASCII,
+// ASCII letters lowercase, whitespace runs a single space, emoji and runs of
+// decorative punctuation go, Traditional characters become Simplified
+// (OpenCC), and the lexicons' spelling fixes apply: typos, OCR confusions,
+// dialect words ("pos鸡", "咗", "失贩"), pinyin typed for words. Digits and
+// letters are kept, since codes are made of them. It is idempotent.
+type normalizer struct {
+	spelling *strings.Replacer
+	pinyin   *strings.Replacer
 }
 
-// Normalize canonicalises a merchant's message: full-width characters become
-// ASCII, ASCII letters lowercase, whitespace runs a single space, emoji and
-// runs of decorative punctuation go, and common misspellings of the domain's
-// words ("pos鸡", "刷咔", "失拜") are fixed. Digits and letters are kept, since
-// codes are made of them. Normalize is idempotent.
-func Normalize(s string) string {
+func newNormalizer(ls knowledge.Lexicons) *normalizer {
+	var spell, pin []string
+	for _, lang := range ls.Languages() {
+		spell = append(spell, pairs(ls[lang].Spelling)...)
+		for k, v := range ls[lang].Pinyin {
+			pin = append(pin, " "+strings.ToLower(k)+" ", " "+v+" ")
+		}
+	}
+	return &normalizer{spelling: strings.NewReplacer(spell...), pinyin: strings.NewReplacer(sortPairs(pin)...)}
+}
+
+// pairs returns m's keys and values as Replacer arguments, longest key
+// first, so that "pos机器" is fixed before "pos机".
+func pairs(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, strings.ToLower(k), v)
+	}
+	return sortPairs(out)
+}
+
+func sortPairs(kv []string) []string {
+	type pair struct{ k, v string }
+	ps := make([]pair, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		ps = append(ps, pair{kv[i], kv[i+1]})
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		if len(ps[i].k) != len(ps[j].k) {
+			return len(ps[i].k) > len(ps[j].k)
+		}
+		return ps[i].k < ps[j].k
+	})
+	out := make([]string, 0, len(kv))
+	for _, p := range ps {
+		out = append(out, p.k, p.v)
+	}
+	return out
+}
+
+func (n *normalizer) normalize(s string) string {
+	s = simplified(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	var prev rune
@@ -101,19 +90,83 @@ func Normalize(s string) string {
 		b.WriteRune(r)
 		prev = r
 	}
-	out := pinyin.Replace(" " + joinSpacedHan(b.String()) + " ")
+	out := n.pinyin.Replace(" " + joinSpacedLatin(joinSpacedHan(b.String())) + " ")
 	out = strings.TrimSpace(out)
 	// Fixes can chain ("poss机器" → "pos机器" → "pos机"); replace until the
-	// text settles so that Normalize stays idempotent. Every pass that changes
-	// something removes a misspelling, so len(out) passes always suffice.
+	// text settles so that normalisation stays idempotent. Every pass that
+	// changes something removes a misspelling, so len(out) passes suffice.
 	for range len(out) {
-		fixed := spelling.Replace(out)
+		fixed := n.spelling.Replace(out)
 		if fixed == out {
 			break
 		}
 		out = fixed
 	}
 	return out
+}
+
+// t2s converts Traditional Chinese to Simplified (OpenCC's t2s tables),
+// built on first use; traditional is the set of characters it changes, so
+// that messages in Simplified characters, most of them, skip the
+// conversion.
+var t2s = sync.OnceValues(func() (*gocc.OpenCC, map[rune]bool) {
+	cc, err := gocc.New("t2s")
+	if err != nil {
+		return nil, nil // the tables are embedded in the library: cannot happen
+	}
+	// One character per line, so that no phrase spans two of them.
+	trad := map[rune]bool{}
+	var b strings.Builder
+	for r := rune(0x3400); r <= 0x9fff; r++ {
+		b.WriteRune(r)
+		b.WriteByte('\n')
+	}
+	conv, err := cc.Convert(b.String())
+	if err != nil {
+		return cc, trad
+	}
+	for i, line := range strings.Split(conv, "\n") {
+		if r := rune(0x3400 + i); r <= 0x9fff && line != string(r) {
+			trad[r] = true
+		}
+	}
+	return cc, trad
+})
+
+// simplified converts s to Simplified Chinese when it holds Traditional
+// characters (交易失敗, 餘額不足, 部機顯示), whole phrases included.
+func simplified(s string) string {
+	if !hasHan(s) {
+		return s
+	}
+	cc, trad := t2s()
+	if cc == nil {
+		return s
+	}
+	found := false
+	for _, r := range s {
+		if trad[r] {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return s
+	}
+	out, err := cc.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x3400 {
+			return true
+		}
+	}
+	return false
 }
 
 // joinSpacedHan removes the spaces OCR puts between single Chinese
@@ -136,14 +189,37 @@ func joinSpacedHan(s string) string {
 	return b.String()
 }
 
-// pinyin turns the domain's words typed in pinyin (when the input method
-// fails) into characters, as whole words: " shua ka " → " 刷卡 ". Input is
-// padded with spaces so a phrase at either end matches.
-var pinyin = strings.NewReplacer(
-	" shua ka shi bai ", " 刷卡失败 ", " shua bu liao ", " 刷不了 ", " shua ka ", " 刷卡 ", " shi bai ", " 失败 ",
-	" bu xing ", " 不行 ", " jiao yi ", " 交易 ", " ji qi ", " 机器 ", " ji zi ", " 机子 ", " zen me ban ", " 怎么办 ",
-	" yu e bu zu ", " 余额不足 ", " mi ma ", " 密码 ", " xin hao ", " 信号 ", " qian dao ", " 签到 ", " tong xun ", " 通讯 ",
-)
+// joinSpacedLatin joins three or more single Latin letters OCR spaced out
+// ("r e s p c o d e" → "respcode"), so that labels read as labels.
+func joinSpacedLatin(s string) string {
+	if !strings.Contains(s, " ") {
+		return s
+	}
+	words := strings.Split(s, " ")
+	var out []string
+	for i := 0; i < len(words); {
+		j := i
+		for j < len(words) && len(words[j]) == 1 && 'a' <= words[j][0] && words[j][0] <= 'z' {
+			j++
+		}
+		if j-i >= 3 {
+			out = append(out, strings.Join(words[i:j], ""))
+			i = j
+			continue
+		}
+		out = append(out, words[i])
+		i++
+	}
+	return strings.Join(out, " ")
+}
+
+// runeMap maps single runes: CJK punctuation outside the full-width block
+// onto ASCII and circled digits onto digits.
+var runeMap = map[rune]rune{
+	'。': '.', '、': ',', '【': '[', '】': ']', '「': '"', '」': '"',
+	'“': '"', '”': '"', '‘': '\'', '’': '\'', '…': '.', '￥': '¥',
+	'①': '1', '②': '2', '③': '3', '④': '4', '⑤': '5', '⑥': '6', '⑦': '7', '⑧': '8', '⑨': '9',
+}
 
 // halfWidth maps one full-width rune to ASCII, and applies runeMap.
 func halfWidth(r rune) rune {

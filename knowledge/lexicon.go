@@ -1,0 +1,246 @@
+package knowledge
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Lexicon is how merchants say things in one language, and what the engine
+// reads in them: spelling fixes, generic words, concepts with their
+// variants, intents, answers to the triage question, cues and the words
+// around response codes. It lives in data/lexicon/<language>.yaml, beside
+// the passages, so that whoever edits the knowledge edits the vocabulary
+// too. Phrases are matched in normalised text (lower case, half-width);
+// English phrases and patterns as whole words.
+type Lexicon struct {
+	Language string `yaml:"language"`
+	// Spelling maps misspellings, OCR confusions and dialect words to the
+	// words the rest of the lexicon uses ("秘马": "密码", "咗": "了").
+	Spelling map[string]string `yaml:"spelling"`
+	// Pinyin maps domain words typed in pinyin to characters, as whole words.
+	Pinyin map[string]string `yaml:"pinyin"`
+	// Generic are words that say something failed, or fill a sentence,
+	// without saying what.
+	Generic []string `yaml:"generic"`
+	// Concepts are the ways merchants say one thing.
+	Concepts []Concept `yaml:"concepts"`
+	// Intents are what a message asks for or says about the last answer:
+	// human, unsolved, solved, question, but_after, greeting, thanks.
+	Intents map[string]Rule `yaml:"intents"`
+	// Answers are answers to the triage question: scope_one, scope_all,
+	// signal_none, signal_ok, terminal_old, terminal_new.
+	Answers map[string]Rule `yaml:"answers"`
+	// Cues are signs the dialogue acts on: damaged_card, domain, failure.
+	Cues map[string]Rule `yaml:"cues"`
+	// Codes are the words around response codes.
+	Codes CodeWords `yaml:"codes"`
+	// Options are the words of a pick among numbered options.
+	Options OptionWords `yaml:"options"`
+	// Identifiers are labels of receipt numbers (商户号, 参考号 …).
+	Identifiers []string `yaml:"identifiers"`
+	// Neutral are Latin words that do not make a message English ("rc", "pos").
+	Neutral []string `yaml:"neutral"`
+}
+
+// Concept is one thing merchants say in many ways.
+type Concept struct {
+	// ID names the concept ("card-read"); the same id across languages is
+	// the same concept.
+	ID string `yaml:"id"`
+	// Canonical are the knowledge base's words for it, space-separated,
+	// added to a message for search. A language file may leave it out when
+	// another language's file gives it.
+	Canonical string `yaml:"canonical"`
+	// Variants are what merchants write.
+	Variants []string `yaml:"variants"`
+	// Generic marks the concept "it failed": it says nothing of the cause.
+	Generic bool `yaml:"generic"`
+	// Cue marks a sign of fraud: "fraud", "scam" or "insider".
+	Cue string `yaml:"cue"`
+}
+
+// Rule recognises something in a message: any phrase, or any pattern, found
+// after the except phrases are taken out.
+type Rule struct {
+	Phrases  []string `yaml:"phrases"`
+	Patterns []string `yaml:"patterns"`
+	Except   []string `yaml:"except"`
+}
+
+// CodeWords are the words around response codes.
+type CodeWords struct {
+	Labels        []string `yaml:"labels"`
+	Near          []string `yaml:"near"`
+	CodeWords     []string `yaml:"code_words"`
+	QuestionWords []string `yaml:"question_words"`
+	Measure       []string `yaml:"measure"`
+	NotMeasure    []string `yaml:"not_measure"`
+	Units         []string `yaml:"units"`
+	Amount        []string `yaml:"amount"`
+	Fillers       []string `yaml:"fillers"`
+	Connectors    []string `yaml:"connectors"`
+}
+
+// OptionWords read a pick among numbered options.
+type OptionWords struct {
+	Ordinals map[string]int `yaml:"ordinals"`
+	Prefixes []string       `yaml:"prefixes"`
+	Suffixes []string       `yaml:"suffixes"`
+}
+
+// The keys every language's lexicon defines.
+var (
+	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack"}
+	AnswerKeys = []string{"scope_one", "scope_all", "signal_none", "signal_ok", "terminal_old", "terminal_new"}
+	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited"}
+	CueKinds   = []string{"fraud", "scam", "insider"}
+)
+
+// Lexicons are the lexicons of every language, by language.
+type Lexicons map[string]*Lexicon
+
+// Languages returns the languages, sorted.
+func (ls Lexicons) Languages() []string { return slices.Sorted(maps.Keys(ls)) }
+
+func loadLexicons(fsys fs.FS) (Lexicons, error) {
+	names, err := fs.Glob(fsys, "data/lexicon/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("list lexicons: %w", err)
+	}
+	ls := Lexicons{}
+	for _, name := range names {
+		var l Lexicon
+		if err := decodeFile(fsys, name, &l); err != nil {
+			return nil, err
+		}
+		if want := strings.TrimSuffix(path.Base(name), ".yaml"); l.Language != want {
+			return nil, fmt.Errorf("%s: language %q, want %q", name, l.Language, want)
+		}
+		ls[l.Language] = &l
+	}
+	if len(ls) == 0 {
+		return nil, errors.New("load lexicons: no data/lexicon/*.yaml")
+	}
+	return ls, ls.validate()
+}
+
+// validate checks every lexicon and that they agree with each other: the
+// same intent, answer and cue keys everywhere, concept ids that mean one
+// thing, every pattern compiles, no term twice.
+func (ls Lexicons) validate() error {
+	var errs []error
+	bad := func(lang, f string, a ...any) {
+		errs = append(errs, fmt.Errorf("lexicon %s: "+f, append([]any{lang}, a...)...))
+	}
+	canonical := map[string]string{}
+	for _, lang := range ls.Languages() {
+		l := ls[lang]
+		for k, v := range l.Spelling {
+			if k == "" || v == "" || strings.Contains(v, k) {
+				bad(lang, "spelling %q → %q: a fix must not contain what it fixes", k, v)
+			}
+			if _, again := l.Spelling[v]; again {
+				bad(lang, "spelling %q → %q → %q: fix to the final word", k, v, l.Spelling[v])
+			}
+		}
+		for _, c := range l.Concepts {
+			switch {
+			case c.ID == "":
+				bad(lang, "a concept without an id")
+			case c.Cue != "" && !slices.Contains(CueKinds, c.Cue):
+				bad(lang, "concept %s: cue %q is not one of %v", c.ID, c.Cue, CueKinds)
+			case len(c.Variants) == 0:
+				bad(lang, "concept %s has no variants", c.ID)
+			}
+			if c.Canonical != "" {
+				if prev, ok := canonical[c.ID]; ok && prev != c.Canonical {
+					bad(lang, "concept %s: canonical %q differs from %q in another language", c.ID, c.Canonical, prev)
+				}
+				canonical[c.ID] = c.Canonical
+			}
+		}
+		seen := map[string]string{}
+		for _, c := range l.Concepts {
+			for _, v := range c.Variants {
+				if other, dup := seen[v]; dup {
+					bad(lang, "variant %q in concepts %s and %s", v, other, c.ID)
+				}
+				seen[v] = c.ID
+			}
+		}
+		for _, lists := range []struct {
+			what string
+			xs   []string
+		}{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"neutral", l.Neutral},
+			{"codes.labels", l.Codes.Labels}, {"codes.near", l.Codes.Near}, {"codes.code_words", l.Codes.CodeWords},
+			{"codes.question_words", l.Codes.QuestionWords}, {"codes.measure", l.Codes.Measure}, {"codes.not_measure", l.Codes.NotMeasure},
+			{"codes.units", l.Codes.Units}, {"codes.amount", l.Codes.Amount}, {"codes.fillers", l.Codes.Fillers},
+			{"options.prefixes", l.Options.Prefixes}, {"options.suffixes", l.Options.Suffixes}} {
+			if d := duplicate(lists.xs); d != "" {
+				bad(lang, "%s lists %q twice", lists.what, d)
+			}
+		}
+		for _, group := range []struct {
+			what  string
+			rules map[string]Rule
+			keys  []string
+		}{{"intents", l.Intents, IntentKeys}, {"answers", l.Answers, AnswerKeys}, {"cues", l.Cues, CueKeys}} {
+			for _, k := range group.keys {
+				if _, ok := group.rules[k]; !ok {
+					bad(lang, "%s.%s is missing (every language defines %v)", group.what, k, group.keys)
+				}
+			}
+			for k, r := range group.rules {
+				if !slices.Contains(group.keys, k) {
+					bad(lang, "%s.%s is not one of %v", group.what, k, group.keys)
+				}
+				if d := duplicate(r.Phrases); d != "" {
+					bad(lang, "%s.%s lists %q twice", group.what, k, d)
+				}
+				for _, p := range r.Patterns {
+					if _, err := regexp.Compile(p); err != nil {
+						bad(lang, "%s.%s: pattern %q: %v", group.what, k, p, err)
+					}
+				}
+			}
+		}
+	}
+	for _, lang := range ls.Languages() {
+		for _, c := range ls[lang].Concepts {
+			if canonical[c.ID] == "" {
+				bad(lang, "concept %s has no canonical words in any language", c.ID)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Canonical returns the canonical words of concept id, from whichever
+// language gives them.
+func (ls Lexicons) Canonical(id string) string {
+	for _, lang := range ls.Languages() {
+		for _, c := range ls[lang].Concepts {
+			if c.ID == id && c.Canonical != "" {
+				return c.Canonical
+			}
+		}
+	}
+	return ""
+}
+
+func duplicate(xs []string) string {
+	seen := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		if seen[x] {
+			return x
+		}
+		seen[x] = true
+	}
+	return ""
+}

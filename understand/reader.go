@@ -1,0 +1,220 @@
+// Package understand reads merchants' messages with the knowledge base's
+// lexicons: it normalises the text (full-width forms, Traditional
+// characters, dialect words, typos, OCR spacing), extracts the response
+// code and receipt identifiers, and reads once, into a Reading, everything
+// the dialogue acts on: intents, answers to the triage question and cues.
+//
+// A Reader is read-only after NewReader and safe for concurrent use. The
+// word lists are data (knowledge/data/lexicon); only the mechanics live here.
+package understand
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/posbot/posbot/knowledge"
+)
+
+// Reader reads messages. Build it with NewReader.
+type Reader struct {
+	m        *knowledge.Matcher
+	norm     *normalizer
+	codes    *Codes
+	options  options
+	neutral  *regexp.Regexp
+	letterCo []string // known letter codes, for InDomain
+}
+
+// NewReader returns the reader of base's lexicons and codes.
+func NewReader(base *knowledge.Base) (*Reader, error) {
+	ls := base.Lexicons()
+	if len(ls) == 0 {
+		return nil, errors.New("understand: the knowledge base has no lexicons")
+	}
+	r := &Reader{
+		m:       knowledge.NewMatcher(ls),
+		norm:    newNormalizer(ls),
+		codes:   newCodes(base.Codes(), ls),
+		options: newOptions(ls),
+	}
+	var neutral []string
+	for _, lang := range ls.Languages() {
+		for _, w := range ls[lang].Neutral {
+			neutral = append(neutral, regexp.QuoteMeta(strings.ToLower(w)))
+		}
+	}
+	neutral = append(neutral, `[a-z][0-9]{1,4}`)
+	r.neutral = regexp.MustCompile(`\b(?:` + strings.Join(neutral, "|") + `)\b`)
+	return r, nil
+}
+
+// Codes returns the reader's response-code extractor.
+func (r *Reader) Codes() *Codes { return r.codes }
+
+// Normalize canonicalises a message; see normalizer.
+func (r *Reader) Normalize(s string) string { return r.norm.normalize(s) }
+
+// Reading is everything the dialogue needs from one message, read once.
+type Reading struct {
+	// Text and Image are the normalised typed text and OCR text.
+	Text, Image string
+	// Lang is "en" when the merchant wrote English beyond code labels, else "zh".
+	Lang string
+	// Neutral is true when the text holds neither Chinese nor English
+	// words, only codes, labels, digits and punctuation ("51", "code 55").
+	Neutral bool
+	// Code is the response code found in text and image; HasCode says
+	// whether there is one.
+	Code    string
+	HasCode bool
+
+	// Intents of the typed text.
+	Human, Solved, Unsolved, Thanks, Greeting, Ack, Question bool
+
+	// Answers to the triage question, in text and image: Scope "one" or
+	// "all"; Signal "none" or "ok"; NewTerminal when TerminalKnown.
+	Scope         string
+	Signal        string
+	NewTerminal   bool
+	TerminalKnown bool
+
+	// Cues in text and image.
+	Damaged, InDomain, Failure bool
+	Fraud, Scam, Insider       bool
+	FrozenAccount, Debited     bool
+
+	// Scan is the lexicon's reading of text and image together.
+	Scan knowledge.Scan
+	// TextScan is the lexicon's reading of the typed text alone.
+	TextScan knowledge.Scan
+}
+
+// All returns text and image together, as the engine searches them.
+func (rd Reading) All() string { return strings.TrimSpace(rd.Text + "\n" + rd.Image) }
+
+// Read reads a message: text as typed and image as read by OCR, both
+// already normalised by Normalize (and redacted).
+func (r *Reader) Read(text, image string) Reading {
+	rd := Reading{Text: text, Image: image}
+	all := rd.All()
+	rd.Scan = r.m.Scan(all)
+	rd.TextScan = rd.Scan
+	if image != "" {
+		rd.TextScan = r.m.Scan(text)
+	}
+	rd.Lang, rd.Neutral = r.language(text)
+	rd.Code, rd.HasCode = r.codes.Extract(all)
+
+	ts := rd.TextScan
+	rd.Human = ts.Has("intents.human")
+	rd.Unsolved = ts.Has("intents.unsolved")
+	rd.Question = ts.Has("intents.question")
+	rd.Solved = r.solved(ts, rd.Unsolved, rd.Question)
+	rd.Thanks = ts.Has("intents.thanks")
+	rd.Greeting = ts.Has("intents.greeting")
+	rd.Ack = r.onlyAck(ts)
+
+	sc := rd.Scan
+	switch {
+	case sc.Has("answers.scope_one"):
+		rd.Scope = "one"
+	case sc.Has("answers.scope_all"):
+		rd.Scope = "all"
+	}
+	switch {
+	case sc.Has("answers.signal_none"):
+		rd.Signal = "none"
+	case sc.Has("answers.signal_ok"):
+		rd.Signal = "ok"
+	}
+	switch {
+	case sc.Has("answers.terminal_old"):
+		rd.TerminalKnown = true
+	case sc.Has("answers.terminal_new"):
+		rd.NewTerminal, rd.TerminalKnown = true, true
+	}
+	rd.Damaged = sc.Has("cues.damaged_card")
+	rd.Failure = sc.Has("cues.failure")
+	rd.InDomain = r.inDomain(all, sc)
+	rd.Fraud, rd.Scam, rd.Insider = sc.Cue("fraud"), sc.Cue("scam"), sc.Cue("insider")
+	rd.FrozenAccount = sc.Has("cues.frozen_account")
+	rd.Debited = sc.Has("cues.debited")
+	return rd
+}
+
+// solved: the merchant says it works now, and neither asks ("好了吗"),
+// denies ("还没好") nor brings a new problem after it ("成功了但是没到账";
+// before it, "刚才不行，但现在好了", the problem is the old one).
+func (r *Reader) solved(ts knowledge.Scan, unsolved, question bool) bool {
+	loc, ok := ts.Find("intents.solved")
+	if !ok || unsolved || question {
+		return false
+	}
+	for _, h := range ts.Hits() {
+		if h.Kind == knowledge.EntryRule && h.Key == "intents.but_after" && h.Start >= loc[1] {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyAck reports whether the text is nothing but acknowledgements
+// ("好的", "嗯嗯", "ok"), punctuation and spaces.
+func (r *Reader) onlyAck(ts knowledge.Scan) bool {
+	s := ts.Text()
+	if s == "" {
+		return false
+	}
+	keep := make([]bool, len(s))
+	for i := range keep {
+		keep[i] = true
+	}
+	any := false
+	for _, h := range ts.Hits() {
+		if h.Kind == knowledge.EntryRule && h.Key == "intents.ack" {
+			any = true
+			for i := h.Start; i < h.End; i++ {
+				keep[i] = false
+			}
+		}
+	}
+	if !any {
+		return false
+	}
+	var rest strings.Builder
+	for i := range len(s) {
+		if keep[i] {
+			rest.WriteByte(s[i])
+		}
+	}
+	return strings.Trim(rest.String(), " .,!?~-:;'\"。，！？、～") == ""
+}
+
+// inDomain reports whether the message is about POS terminals or card
+// payments at all: a domain word or a known letter code ("a0?").
+func (r *Reader) inDomain(all string, sc knowledge.Scan) bool {
+	if sc.Has("cues.domain") {
+		return true
+	}
+	// A robot is not a terminal: 机器人 holds 机器, a domain word.
+	_, ok := r.codes.Extract(all)
+	return ok
+}
+
+// language returns "en" when the merchant wrote English words beyond code
+// labels, else "zh"; neutral when the text has neither Chinese nor English
+// words.
+func (r *Reader) language(text string) (lang string, neutral bool) {
+	if !English(text) {
+		return "zh", !hanRE.MatchString(text)
+	}
+	for _, w := range strings.FieldsFunc(r.neutral.ReplaceAllString(text, " "), func(c rune) bool { return c < 'a' || c > 'z' }) {
+		if len(w) >= 2 {
+			return "en", false
+		}
+	}
+	return "zh", true
+}
+
+var hanRE = regexp.MustCompile(`\p{Han}`)
