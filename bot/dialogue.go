@@ -115,7 +115,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	if rd.Damaged {
 		scope = "one" // a worn or demagnetised card is that card's problem
 	}
-	if !strings.Contains(all, "卡") && !strings.Contains(all, "card") {
+	if !rd.Card {
 		scope = "" // "别的行业都正常" is not about cards
 	}
 	hits = e.scopeFirst(hits, scope)

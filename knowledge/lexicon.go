@@ -85,6 +85,24 @@ type CodeWords struct {
 	Amount        []string `yaml:"amount"`
 	Fillers       []string `yaml:"fillers"`
 	Connectors    []string `yaml:"connectors"`
+	// BareLabels label a code on their own ("码是九四") unless the text
+	// ends with one of NotBareLabels (二维码, 验证码 …).
+	BareLabels    []string `yaml:"bare_labels"`
+	NotBareLabels []string `yaml:"not_bare_labels"`
+	// Numerals say when numbers spelt in characters are codes.
+	Numerals Numerals `yaml:"numerals"`
+}
+
+// Numerals say when numbers spelt in characters (五十一, 五五) are codes:
+// not after NotAfter's characters nor before NotBefore's (三千五, 五一节),
+// not a holiday before HolidayNext's characters (五一那天), never NotNumbers
+// (一一核对).
+type Numerals struct {
+	NotAfter    string   `yaml:"not_after"`
+	NotBefore   string   `yaml:"not_before"`
+	Holidays    []string `yaml:"holidays"`
+	HolidayNext string   `yaml:"holiday_next"`
+	NotNumbers  []string `yaml:"not_numbers"`
 }
 
 // OptionWords read a pick among numbered options.
@@ -98,7 +116,7 @@ type OptionWords struct {
 var (
 	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack"}
 	AnswerKeys = []string{"scope_one", "scope_all", "signal_none", "signal_ok", "terminal_old", "terminal_new"}
-	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited"}
+	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card"}
 	CueKinds   = []string{"fraud", "scam", "insider"}
 )
 

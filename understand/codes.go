@@ -25,6 +25,10 @@ type codeWords struct {
 	measure, notMeasures, amountWords, fillers  []string
 	connectors                                  []string
 	asciiLabels, englishUnits                   map[string]bool
+	bareLabels, notBareLabels                   []string
+	holidays, notNumerals                       []string
+	numeralsNotAfter, numeralsNotBefore         string
+	holidayNext                                 string
 }
 
 // newCodes returns a Codes that accepts the given response codes ("51",
@@ -61,6 +65,13 @@ func newCodes(known []string, ls knowledge.Lexicons) *Codes {
 		w.amountWords = append(w.amountWords, cw.Amount...)
 		w.fillers = append(w.fillers, cw.Fillers...)
 		w.connectors = append(w.connectors, cw.Connectors...)
+		w.bareLabels = append(w.bareLabels, cw.BareLabels...)
+		w.notBareLabels = append(w.notBareLabels, cw.NotBareLabels...)
+		w.holidays = append(w.holidays, cw.Numerals.Holidays...)
+		w.notNumerals = append(w.notNumerals, cw.Numerals.NotNumbers...)
+		w.numeralsNotAfter += cw.Numerals.NotAfter
+		w.numeralsNotBefore += cw.Numerals.NotBefore
+		w.holidayNext += cw.Numerals.HolidayNext
 	}
 	return c
 }
@@ -105,7 +116,7 @@ func (c *Codes) letterO(s string) string {
 // Amounts and counts stay excluded by the usual rules afterwards (五十块 →
 // 50块 is measured, 五六张 → 56张 too); holidays (五一节, 十一期间) are
 // left alone; 两, 百, 千 and 万 are never converted.
-func chineseNumerals(s string) string {
+func (w *codeWords) chineseNumerals(s string) string {
 	if !strings.ContainsAny(s, "十零〇幺一二三四五六七八九") {
 		return s
 	}
@@ -128,7 +139,7 @@ func chineseNumerals(s string) string {
 		if j < len(rs) {
 			next = rs[j]
 		}
-		b.WriteString(convertRun(rs[i:j], prev, next))
+		b.WriteString(w.convertRun(rs[i:j], prev, next))
 		i = j
 	}
 	return b.String()
@@ -136,15 +147,15 @@ func chineseNumerals(s string) string {
 
 // convertRun writes one run of numeral characters as digits where it reads
 // as a code, else returns it unchanged.
-func convertRun(run []rune, prev, next rune) string {
+func (w *codeWords) convertRun(run []rune, prev, next rune) string {
 	keep := string(run)
-	if strings.ContainsRune("百千万亿两", prev) || strings.ContainsRune("百千万亿两节假期国长黄", next) {
+	if strings.ContainsRune(w.numeralsNotAfter, prev) || strings.ContainsRune(w.numeralsNotBefore, next) {
 		return keep // 三千五, 五一节, 十一期间
 	}
-	if (keep == "五一" || keep == "十一") && strings.ContainsRune("那前后放当的", next) {
+	if slices.Contains(w.holidays, keep) && strings.ContainsRune(w.holidayNext, next) {
 		return keep // 五一那天, 十一放假: holidays
 	}
-	if keep == "一一" {
+	if slices.Contains(w.notNumerals, keep) {
 		return keep // 一一核对: one by one
 	}
 	if i := slices.Index(run, '十'); i >= 0 {
@@ -196,7 +207,7 @@ var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
 func (c *Codes) Extract(s string) (code string, ok bool) {
 	s = asciiLower(maskedCard.ReplaceAllString(s, " "))
 	s = c.letterO(s)
-	s = chineseNumerals(s)
+	s = c.words.chineseNumerals(s)
 	best, bestScore := "", notCode
 	for i := 0; i < len(s); {
 		if !isAlnum(s[i]) {
@@ -338,11 +349,15 @@ func (w *codeWords) hasLabel(before string) bool {
 	if endsWithAny(before, w.labels, w.asciiLabels, w.connectors) {
 		return true
 	}
-	// A bare 码 ("码是九四", "码:05"), but not 二维码, 扫码, 付款码, 条码,
+	// A bare label ("码是九四", "码:05"), but not 二维码, 扫码, 付款码, 条码,
 	// 验证码 or 密码.
-	b := []rune(strings.TrimRight(before, " :=,是为"))
-	n := len(b)
-	return n > 0 && b[n-1] == '码' && (n == 1 || !strings.ContainsRune("维扫款条证密编号", b[n-2]))
+	b := strings.TrimRight(before, " :=,是为")
+	for _, l := range w.bareLabels {
+		if strings.HasSuffix(b, l) && !slices.ContainsFunc(w.notBareLabels, func(x string) bool { return strings.HasSuffix(b, x) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // inCodeContext reports whether a two-character token sits where codes sit.
@@ -473,7 +488,6 @@ func lastRune(s string) rune {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	return r
 }
-
 
 // asciiLower lowercases ASCII letters only, keeping byte offsets.
 func asciiLower(s string) string {

@@ -80,7 +80,7 @@ type Reading struct {
 	TerminalKnown bool
 
 	// Cues in text and image.
-	Damaged, InDomain, Failure bool
+	Damaged, InDomain, Failure, Card bool
 	Fraud, Scam, Insider       bool
 	FrozenAccount, Debited     bool
 
@@ -135,6 +135,7 @@ func (r *Reader) Read(text, image string) Reading {
 		rd.NewTerminal, rd.TerminalKnown = true, true
 	}
 	rd.Damaged = sc.Has("cues.damaged_card")
+	rd.Card = sc.Has("cues.card")
 	rd.Failure = sc.Has("cues.failure")
 	rd.InDomain = r.inDomain(all, sc)
 	rd.Fraud, rd.Scam, rd.Insider = sc.Cue("fraud"), sc.Cue("scam"), sc.Cue("insider")
