@@ -70,14 +70,18 @@ var thanks = regexp.MustCompile(`谢谢|多谢|感谢|谢了|辛苦了|\b(?:than
 // Thanks reports whether the message thanks the bot: 谢谢, 多谢, thanks.
 func Thanks(s string) bool { return thanks.MatchString(s) }
 
-// domainWords are words from the POS and payment world. "卡" is on its own
+// domainWords are words from the POS and payment world, and from the
+// questions merchants ask next to failed payments (fees, activation, moving or
+// closing a terminal, dial-up lines). "卡" is on its own
 // because 刷卡, 银行卡 and 卡号 all carry it. A word list, not one big
 // alternation, because InDomain reads whole OCR screens.
 var domainWords = strings.Fields(`刷 卡 交易 消费 支付 收款 付款 收钱 扣款 扣钱 到账 结算 机器 终端 签到 签退 小票 签购单 打印
 	商户 银行 银联 云闪付 余额 密码 额度 限额 超限 冻结 风控 网络 信号 联网 通讯 wifi 流量 扫码 闪付 二维码 退款 退货 撤销
 	冲正 预授权 手续费 费率 错误码 返回码 应答码 响应码 报错 芯片 磁条 插卡 挥卡 读卡 参数 主密钥 密钥 激活 批次 凭证
 	开机 关机 死机 重启 屏幕 电池 充电 按键 失败 显示 提示 mac 校验 报文 服务器 服务商 收银 顾客 店员 员工 出错 输错 按错
-	机子 盒子 电签 黑屏 跳码 保证金 解冻 客人 收单 明细 两笔 扣了 押金 外卡`)
+	机子 盒子 电签 黑屏 跳码 保证金 解冻 客人 收单 明细 两笔 扣了 押金 外卡
+	服务费 年费 流量费 会员费 秒到 返现 解锁费 付款码 收款码 实名 绑定 注销 销户 退机 移机 搬店 搬铺 经营地址 换地址
+	锁定 锁机 摘机 拨号 电话线 批上送`)
 
 // domainEnglish are the English domain words, matched as whole words so that
 // "possible" is not "pos".
