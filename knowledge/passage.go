@@ -60,7 +60,8 @@ type Passage struct {
 	// KeyTerms are the words any answer built on this passage must keep.
 	KeyTerms []string `yaml:"key_terms" json:"key_terms,omitempty"`
 	// Actionable is false for causes a merchant cannot act on at the counter
-	// (market competition, economic cycles); retrieval ranks those last.
+	// (market competition, economic cycles); retrieval ranks those after the
+	// actionable ones, unless both its rankings put one first.
 	Actionable bool `yaml:"actionable" json:"actionable"`
 	// Legacy marks codes from the classic POS spec that the 2015 table dropped.
 	Legacy bool `yaml:"legacy,omitempty" json:"legacy,omitempty"`

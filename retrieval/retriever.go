@@ -193,8 +193,17 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			}
 		}
 	}
+	// A cause the merchant cannot act on is ranked after actionable ones,
+	// unless both rankings put it first: then it is what the merchant asked
+	// about ("顾客都用扫码，消费习惯变了" is about habits, not a QR failure).
+	asked := -1
+	if l, c := argmax(lexScores), argmax(cos); l >= 0 && (cos == nil || l == c) {
+		asked = l
+	} else if lexScores == nil {
+		asked = c
+	}
 	for i, p := range all {
-		if !p.Actionable {
+		if !p.Actionable && i != asked {
 			fused[i] *= nonActionable
 		}
 		// Passages that list the code as related come right after the code itself.
@@ -289,6 +298,17 @@ func addRRF(fused, scores []float64, w float64) {
 		}
 		fused[i] += w / float64(rrfK+rank+1)
 	}
+}
+
+// argmax is the index of the largest positive score, -1 if none.
+func argmax(scores []float64) int {
+	best := -1
+	for i, s := range scores {
+		if s > 0 && (best < 0 || s > scores[best]) {
+			best = i
+		}
+	}
+	return best
 }
 
 func dot(a, b []float32) float64 {

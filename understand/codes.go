@@ -192,6 +192,58 @@ func cnDigit(r rune) string { return string(rune('0' + cnDigits[r])) }
 
 var cnDigits = map[rune]int{'零': 0, '〇': 0, '幺': 1, '一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
 
+// lookAlikes are the letters OCR reads for digits.
+var lookAlikes = map[byte]byte{'o': '0', 'q': '0', 'd': '0', 'l': '1', 'i': '1', 'z': '2', 's': '5', 'b': '8', 'g': '9'}
+
+// ocrCode returns tok read with look-alike letters as digits, when that is
+// a known code and tok could be an OCR'd code: two characters, at least
+// one a digit, or bracketed ("[ol]"). It returns "" otherwise.
+func (c *Codes) ocrCode(tok, before, after string) string {
+	if len(tok) != 2 {
+		return ""
+	}
+	bracketed := strings.HasSuffix(strings.TrimRight(before, " "), "[") || strings.HasSuffix(strings.TrimRight(before, " "), "(")
+	if !bracketed && !isDigit(tok[0]) && !isDigit(tok[1]) {
+		return ""
+	}
+	out := []byte(tok)
+	for i := range out {
+		if d, ok := lookAlikes[out[i]]; ok {
+			out[i] = d
+		}
+	}
+	if string(out) == tok {
+		return ""
+	}
+	// A letter code keeps its letter: "ao" is A0, read by letterO.
+	if fixed := strings.ToUpper(string(out)); c.known[fixed] && allDigits(string(out)) {
+		return string(out)
+	}
+	return ""
+}
+
+// spacedPair is two single characters spaced apart ("9 7", "a 0", "5 l").
+var spacedPair = regexp.MustCompile(`(^|[^a-z0-9])([a-z0-9]) ([a-z0-9])($|[^a-z0-9])`)
+
+// joinSpaced joins a code OCR or a hurried merchant spaced out ("rc:9 7",
+// "应答码: 5 5", "a 0") when the two characters make a known code.
+func (c *Codes) joinSpaced(s string) string {
+	if !strings.Contains(s, " ") {
+		return s
+	}
+	return spacedPair.ReplaceAllStringFunc(s, func(m string) string {
+		sub := spacedPair.FindStringSubmatch(m)
+		pair := sub[2] + sub[3]
+		if isLetter(pair[0]) && isLetter(pair[1]) {
+			return m
+		}
+		if c.known[strings.ToUpper(pair)] || c.ocrCode(pair, "", "") != "" {
+			return sub[1] + pair + sub[4]
+		}
+		return m
+	})
+}
+
 // letterOCode is a letter followed by the letter o, standing alone.
 var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
 
@@ -208,6 +260,7 @@ func (c *Codes) Extract(s string) (code string, ok bool) {
 	s = asciiLower(maskedCard.ReplaceAllString(s, " "))
 	s = c.letterO(s)
 	s = c.words.chineseNumerals(s)
+	s = c.joinSpaced(s)
 	best, bestScore := "", notCode
 	for i := 0; i < len(s); {
 		if !isAlnum(s[i]) {
@@ -234,6 +287,17 @@ func (c *Codes) candidate(s string, start, end int) (string, int) {
 		split++
 	}
 	letters, digits := tok[:split], tok[split:]
+	// OCR reads 5 as S, 1 as l or I, 0 as O ("RC: 5l", "应答码:O5"): a
+	// two-character token holding a digit, or bracketed, that reads as a
+	// known code once the look-alikes are digits is that code.
+	if fixed := c.ocrCode(tok, s[:start], s[end:]); fixed != "" && !c.known[strings.ToUpper(tok)] {
+		tok = fixed
+		split = 0
+		for split < len(tok) && isLetter(tok[split]) {
+			split++
+		}
+		letters, digits = tok[:split], tok[split:]
+	}
 	if !allDigits(digits) {
 		return "", notCode // words, "4g", "a1b2"
 	}
@@ -299,7 +363,8 @@ func (w *codeWords) blocked(before, after string) bool {
 	if after != "" && strings.ContainsRune(".:/-,", rune(after[0])) && len(after) > 1 && isDigit(after[1]) {
 		return true
 	}
-	if n := len(before); n > 1 && strings.ContainsRune(".:/-,", rune(before[n-1])) && isDigit(before[n-2]) {
+	if n := len(before); n > 1 && strings.ContainsRune(".:/-,", rune(before[n-1])) && (isDigit(before[n-2]) ||
+		n > 2 && lookAlikes[before[n-2]] != 0 && isDigit(before[n-3])) { // "1o:51" is a time OCR'd
 		return true
 	}
 	if after != "" && (isLetter(after[0]) || after[0] == '*') { // 4g, 10am, masked digits
