@@ -81,8 +81,8 @@ type Reading struct {
 
 	// Cues in text and image.
 	Damaged, InDomain, Failure, Card bool
-	Fraud, Scam, Insider       bool
-	FrozenAccount, Debited     bool
+	Fraud, Scam, Insider             bool
+	FrozenAccount, Debited           bool
 
 	// Scan is the lexicon's reading of text and image together.
 	Scan knowledge.Scan
