@@ -135,3 +135,12 @@ func (b *Base) Texts() Texts { return b.texts }
 
 // Lexicons returns the vocabulary of every language.
 func (b *Base) Lexicons() Lexicons { return b.lexicons }
+
+// Matcher returns the matcher of the lexicons, built on first use and
+// shared; nil for a Base without lexicons (New, in tests).
+func (b *Base) Matcher() *Matcher {
+	if b.matcher == nil {
+		return nil
+	}
+	return b.matcher()
+}

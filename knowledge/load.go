@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -29,12 +30,14 @@ type Base struct {
 	lexicons Lexicons
 	dialogue *Dialogue
 	texts    Texts
+	matcher  func() *Matcher
 }
 
-// Embedded loads the knowledge base compiled into the binary.
-func Embedded() (*Base, error) {
-	return Load(embedded)
-}
+// Embedded returns the knowledge base compiled into the binary, loaded and
+// validated once: a Base is read-only, so every caller shares it.
+func Embedded() (*Base, error) { return embeddedBase() }
+
+var embeddedBase = sync.OnceValues(func() (*Base, error) { return Load(embedded) })
 
 // Load reads every data/*.yaml file of fsys (the passages), the lexicons
 // of data/lexicon/ and the dialogue of data/dialogue/, and validates them
@@ -73,6 +76,7 @@ func Load(fsys fs.FS) (*Base, error) {
 	if err := b.validateDialogue(); err != nil {
 		return nil, fmt.Errorf("invalid knowledge base: %w", err)
 	}
+	b.matcher = sync.OnceValue(func() *Matcher { return NewMatcher(b.lexicons) })
 	return b, nil
 }
 

@@ -102,7 +102,7 @@ func NewMatcher(ls Lexicons) *Matcher {
 			}
 		}
 	}
-	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: true})
+	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: false})
 	m.auto = b.Build(m.phrases)
 	return m
 }

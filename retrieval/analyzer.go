@@ -22,8 +22,9 @@ type Analyzer struct {
 	version     string
 }
 
-// NewAnalyzer builds the analyzer of the lexicons ls.
-func NewAnalyzer(ls knowledge.Lexicons) *Analyzer {
+// NewAnalyzer returns the analyzer of base's lexicons.
+func NewAnalyzer(base *knowledge.Base) *Analyzer {
+	ls := base.Lexicons()
 	var labels []string
 	for _, lang := range ls.Languages() {
 		for _, l := range ls[lang].Identifiers {
@@ -38,7 +39,7 @@ func NewAnalyzer(ls knowledge.Lexicons) *Analyzer {
 	}
 	b, _ := json.Marshal(ls) // lexicons always marshal
 	h := sha256.Sum256(b)
-	return &Analyzer{m: knowledge.NewMatcher(ls), identifiers: regexp.MustCompile(ids), version: hex.EncodeToString(h[:4])}
+	return &Analyzer{m: base.Matcher(), identifiers: regexp.MustCompile(ids), version: hex.EncodeToString(h[:4])}
 }
 
 // DefaultAnalyzer returns the analyzer of the embedded knowledge base's
@@ -48,7 +49,7 @@ var DefaultAnalyzer = sync.OnceValue(func() *Analyzer {
 	if err != nil {
 		panic("retrieval: the embedded knowledge base does not load: " + err.Error())
 	}
-	return NewAnalyzer(base.Lexicons())
+	return NewAnalyzer(base)
 })
 
 // Version identifies the lexicons the analyzer was built from, so that

@@ -103,6 +103,9 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if opts.VectorWeight == 0 {
 		opts.VectorWeight = DefaultVectorWeight
 	}
+	if opts.Analyzer == nil && base.Matcher() != nil {
+		opts.Analyzer = NewAnalyzer(base)
+	}
 	if opts.Analyzer == nil {
 		opts.Analyzer = DefaultAnalyzer()
 	}

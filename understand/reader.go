@@ -33,7 +33,7 @@ func NewReader(base *knowledge.Base) (*Reader, error) {
 		return nil, errors.New("understand: the knowledge base has no lexicons")
 	}
 	r := &Reader{
-		m:       knowledge.NewMatcher(ls),
+		m:       base.Matcher(),
 		norm:    newNormalizer(ls),
 		codes:   newCodes(base.Codes(), ls),
 		options: newOptions(ls),
