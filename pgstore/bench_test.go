@@ -4,10 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,13 +16,11 @@ import (
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/pgstore"
 	"github.com/posbot/posbot/retrieval"
+	"github.com/posbot/posbot/retrieval/searchertest"
 )
 
 // benchQueries are what the benchmarks search for, in turn.
-var benchQueries = []string{
-	"机器一直通讯失败", "插卡没反应读不出来", "打印机不出小票", "刷卡一直转圈然后连接超时",
-	"显示余额不足怎么办", "提示请先签到", "顾客说卡被冻结了", "新买的机器刷不了卡",
-}
+var benchQueries = searchertest.BenchQueries
 
 // BenchmarkSearch compares hybrid search in PostgreSQL with the in-memory
 // retriever over the real knowledge base, synthetic ones of 1k and 10k
@@ -70,57 +66,18 @@ var (
 	benchStores = map[int]*pgstore.Store{}
 )
 
-// syntheticBase returns the real knowledge base if it has n passages, else
-// n passages made by varying the real ones: new ids,
-// shuffled and partly dropped phrasings and wordings, a phrasing borrowed
-// from another passage, and random related codes. It is deterministic, so a
-// kept benchmark database is found unchanged.
+// syntheticBase returns searchertest.Synthetic of n passages, built once.
 func syntheticBase(b *testing.B, n int) *knowledge.Base {
 	b.Helper()
 	if base, ok := benchBases[n]; ok {
 		return base
 	}
-	real := embedded(b)
-	if n == real.Len() {
-		return real
-	}
-	all := real.All()
-	codes := real.Codes()
-	rng := rand.New(rand.NewPCG(uint64(n), 42))
-	ps := make([]knowledge.Passage, n)
-	for i := range ps {
-		p := all[i%len(all)]
-		p.ID = fmt.Sprintf("syn-%06d", i)
-		if p.Kind == knowledge.KindCode {
-			p.Kind, p.Code = knowledge.KindMessage, ""
-		}
-		p.Phrasings = vary(rng, p.Phrasings)
-		p.Phrasings = append(p.Phrasings, all[rng.IntN(len(all))].Title)
-		p.Display = vary(rng, p.Display)
-		p.Codes = nil
-		for range rng.IntN(4) {
-			if c := codes[rng.IntN(len(codes))]; !slices.Contains(p.Codes, c) {
-				p.Codes = append(p.Codes, c)
-			}
-		}
-		ps[i] = p
-	}
-	base, err := knowledge.New(ps)
+	base, err := searchertest.Synthetic(embedded(b), n)
 	if err != nil {
-		b.Fatalf("synthetic base: %v", err)
+		b.Fatal(err)
 	}
 	benchBases[n] = base
 	return base
-}
-
-// vary returns a shuffled copy of ss without about a third of it.
-func vary(rng *rand.Rand, ss []string) []string {
-	out := slices.Clone(ss)
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	if len(out) > 2 {
-		out = out[:len(out)-len(out)/3]
-	}
-	return out
 }
 
 func memoryRetriever(b *testing.B, n int) *retrieval.Retriever {

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/posbot/posbot/knowledge"
@@ -13,13 +14,21 @@ const (
 	bm25B  = 0.75
 )
 
-// Lexical is an in-memory BM25 index over passages. It is read-only after
+// Lexical is an in-memory BM25 index over passages: an inverted index whose
+// postings hold each passage's precomputed term weight, so a query touches
+// only the passages that share a term with it. It is read-only after
 // construction and safe for concurrent use.
 type Lexical struct {
-	docs   []map[string]float64 // term frequencies per passage, field-weighted
-	lens   []float64
-	avgLen float64
-	idf    map[string]float64
+	terms    map[string]int32
+	idf      []float64   // by term id
+	postings [][]posting // by term id, sorted by passage
+	n        int
+}
+
+// posting is one passage's BM25 weight for a term.
+type posting struct {
+	doc int32
+	w   float32
 }
 
 // Document returns the weighted text a passage is indexed under: fields a
@@ -49,58 +58,108 @@ func Document(p knowledge.Passage) string {
 
 // NewLexical indexes the passages.
 func NewLexical(ps []knowledge.Passage) *Lexical {
-	l := &Lexical{idf: make(map[string]float64)}
-	df := make(map[string]int)
+	l := &Lexical{terms: map[string]int32{}, n: len(ps)}
+	tfs := make([]map[int32]float64, len(ps))
+	lens := make([]float64, len(ps))
 	var total float64
-	for _, p := range ps {
-		tf := make(map[string]float64)
+	for i, p := range ps {
 		toks := Tokens(Document(p))
+		tf := make(map[int32]float64, len(toks))
 		for _, t := range toks {
-			tf[t]++
+			id, ok := l.terms[t]
+			if !ok {
+				id = int32(len(l.idf))
+				l.terms[t] = id
+				l.idf = append(l.idf, 0)
+				l.postings = append(l.postings, nil)
+			}
+			tf[id]++
 		}
-		for t := range tf {
-			df[t]++
-		}
-		l.docs = append(l.docs, tf)
-		l.lens = append(l.lens, float64(len(toks)))
+		tfs[i], lens[i] = tf, float64(len(toks))
 		total += float64(len(toks))
 	}
-	n := float64(len(ps))
-	if n > 0 {
-		l.avgLen = total / n
+	avg := 1.0
+	if len(ps) > 0 {
+		avg = total / float64(len(ps))
 	}
-	for t, d := range df {
-		l.idf[t] = math.Log(1 + (n-float64(d)+0.5)/(float64(d)+0.5))
+	n := float64(len(ps))
+	for i, tf := range tfs {
+		for id := range tf {
+			l.postings[id] = append(l.postings[id], posting{doc: int32(i)})
+		}
+	}
+	for id, ps := range l.postings {
+		d := float64(len(ps))
+		l.idf[id] = math.Log(1 + (n-d+0.5)/(d+0.5))
+	}
+	for id := range l.postings {
+		for j := range l.postings[id] {
+			doc := l.postings[id][j].doc
+			f := tfs[doc][int32(id)]
+			norm := bm25K1 * (1 - bm25B + bm25B*lens[doc]/avg)
+			l.postings[id][j].w = float32(l.idf[id] * f * (bm25K1 + 1) / (f + norm))
+		}
 	}
 	return l
 }
 
-// queryTerms returns the distinct query tokens with their counts.
-func queryTerms(q string) map[string]float64 {
-	terms := make(map[string]float64)
-	for _, t := range Tokens(q) {
-		terms[t]++
-	}
-	return terms
+// queryTerm is a known term of a query and how often the query holds it.
+type queryTerm struct {
+	id int32
+	n  float64
 }
 
-// Scores returns the BM25 score of every passage for the query, in index order.
-func (l *Lexical) Scores(q string) []float64 {
-	terms := queryTerms(q)
-	scores := make([]float64, len(l.docs))
-	for i, tf := range l.docs {
-		norm := bm25K1 * (1 - bm25B + bm25B*l.lens[i]/l.avgLen)
-		var s float64
-		for t, qn := range terms {
-			f := tf[t]
-			if f == 0 {
-				continue
+// queryTerms returns the distinct known terms of q with their counts, in
+// the order they first occur, and the number of distinct unknown ones.
+func (l *Lexical) queryTerms(q string) (known []queryTerm, unknown int) {
+	var seen []string
+	for _, t := range Tokens(q) {
+		id, ok := l.terms[t]
+		if !ok {
+			if !slices.Contains(seen, t) {
+				seen = append(seen, t)
+				unknown++
 			}
-			s += qn * l.idf[t] * f * (bm25K1 + 1) / (f + norm)
+			continue
 		}
-		scores[i] = s
+		if i := slices.IndexFunc(known, func(k queryTerm) bool { return k.id == id }); i >= 0 {
+			known[i].n++
+			continue
+		}
+		known = append(known, queryTerm{id: id, n: 1})
 	}
-	return scores
+	return known, unknown
+}
+
+// score adds the BM25 score of every passage sharing a term with terms to
+// acc (indexed by passage) and appends the passages it touched first to
+// touched.
+func (l *Lexical) score(terms []queryTerm, acc []float64, touched []int32) []int32 {
+	for _, t := range terms {
+		for _, p := range l.postings[t.id] {
+			if acc[p.doc] == 0 {
+				touched = append(touched, p.doc)
+			}
+			acc[p.doc] += t.n * float64(p.w)
+		}
+	}
+	return touched
+}
+
+// Scores returns the BM25 score of every passage for the query, in index
+// order (a convenience for tests; Search scores only what it touches).
+func (l *Lexical) Scores(q string) []float64 {
+	terms, _ := l.queryTerms(q)
+	acc := make([]float64, l.n)
+	l.score(terms, acc, nil)
+	return acc
+}
+
+// contains reports whether passage doc holds term id.
+func (l *Lexical) contains(id int32, doc int) bool {
+	ps := l.postings[id]
+	_, found := slices.BinarySearchFunc(ps, int32(doc), func(p posting, d int32) int { return int(p.doc - d) })
+	return found
 }
 
 // Coverage is the share of the query's informative weight (the idf of its
@@ -109,14 +168,16 @@ func (l *Lexical) Scores(q string) []float64 {
 // "今天天气怎么样" is told from a POS problem. With i < 0 it reports the
 // weight of the query's known terms.
 func (l *Lexical) Coverage(q string, i int) (coverage, hit float64) {
+	terms, _ := l.queryTerms(q)
+	return l.coverage(terms, i)
+}
+
+func (l *Lexical) coverage(terms []queryTerm, i int) (coverage, hit float64) {
 	var mass float64
-	for t := range queryTerms(q) {
-		w, ok := l.idf[t]
-		if !ok {
-			continue
-		}
+	for _, t := range terms {
+		w := l.idf[t.id]
 		mass += w
-		if i < 0 || l.docs[i][t] > 0 {
+		if i < 0 || l.contains(t.id, i) {
 			hit += w
 		}
 	}

@@ -5,7 +5,7 @@
 package retrieval
 
 import (
-	"cmp"
+	"sync"
 	"context"
 	"fmt"
 	"math"
@@ -48,6 +48,8 @@ type Result struct {
 	// code match; otherwise derived from how much of the query's informative
 	// weight the top passage covers and how similar it is.
 	Confidence float64
+	// Evidence is what the confidence was judged on (zero for an exact code).
+	Evidence Evidence
 }
 
 // Searcher is anything that can answer a Query: the in-memory Retriever here
@@ -61,13 +63,16 @@ var _ Searcher = (*Retriever)(nil)
 // Retriever searches an in-memory index of the knowledge base. It is
 // read-only after New and safe for concurrent use.
 type Retriever struct {
-	base    *knowledge.Base
-	an      *Analyzer
-	mode    string
-	lex     *Lexical
-	emb     Embedder
-	vw      float64
-	vectors [][]float32
+	base   *knowledge.Base
+	an     *Analyzer
+	mode   string
+	lex    *Lexical
+	emb    Embedder
+	vw     float64
+	vec    *vectorIndex
+	pos    map[string]int     // passage id → index
+	byCode map[string][]int32 // code → passages listing it as related
+	pool   sync.Pool
 }
 
 // Options configure a Retriever.
@@ -97,17 +102,17 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if !slices.Contains([]string{ModeLexical, ModeVector, ModeHybrid}, opts.Mode) {
 		return nil, fmt.Errorf("unknown retrieval mode %q", opts.Mode)
 	}
-	if opts.Embedder == nil {
-		opts.Embedder = NewHashEmbedder(0)
-	}
-	if opts.VectorWeight == 0 {
-		opts.VectorWeight = DefaultVectorWeight
-	}
 	if opts.Analyzer == nil && base.Matcher() != nil {
 		opts.Analyzer = NewAnalyzer(base)
 	}
 	if opts.Analyzer == nil {
 		opts.Analyzer = DefaultAnalyzer()
+	}
+	if opts.Embedder == nil {
+		opts.Embedder = &HashEmbedder{Dim: 512, Analyzer: opts.Analyzer}
+	}
+	if opts.VectorWeight == 0 {
+		opts.VectorWeight = DefaultVectorWeight
 	}
 	r := &Retriever{base: base, an: opts.Analyzer, mode: opts.Mode, lex: NewLexical(base.All()), emb: opts.Embedder, vw: opts.VectorWeight}
 	texts := make([]string, base.Len())
@@ -118,7 +123,17 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if err != nil {
 		return nil, fmt.Errorf("embed knowledge base: %w", err)
 	}
-	r.vectors = vecs
+	r.vec = newVectorIndex(vecs)
+	r.pos = make(map[string]int, base.Len())
+	r.byCode = map[string][]int32{}
+	for i, p := range base.All() {
+		r.pos[p.ID] = i
+		for _, c := range p.Codes {
+			r.byCode[strings.ToUpper(c)] = append(r.byCode[strings.ToUpper(c)], int32(i))
+		}
+	}
+	n := base.Len()
+	r.pool.New = func() any { return &scratch{lex: make([]float64, n), fused: make([]float64, n)} }
 	return r, nil
 }
 
@@ -148,102 +163,247 @@ const matchedEnough = 7.0
 // nonActionable scales down causes a merchant cannot act on at the counter.
 const nonActionable = 0.85
 
-// Search implements Searcher.
+// candidates is how many passages of each ranking take part in fusion.
+// Beyond it a reciprocal rank adds little; a passage the other ranking
+// found is counted at rank candidates, a bound. The knowledge base is
+// smaller than this, so fusion over it is exact.
+const candidates = 200
+
+// scratch is one search's working memory, pooled: dense score arrays would
+// otherwise be allocated per query, which at 100k passages costs more than
+// the search.
+type scratch struct {
+	lex, fused []float64
+	touched    []int32
+	top        []scored
+}
+
+// scored is a passage and its score.
+type scored struct {
+	i int32
+	s float64
+}
+
+// better orders scored passages: higher score first, then lower index.
+func better(a, b scored) bool { return a.s > b.s || a.s == b.s && a.i < b.i }
+
+// topK keeps the k best of the scored passages fed to push, by a min-heap.
+type topK struct {
+	k    int
+	heap []scored
+}
+
+func (t *topK) push(x scored) {
+	h := t.heap
+	if len(h) < t.k {
+		h = append(h, x)
+		for j := len(h) - 1; j > 0; { // sift up: the worst on top
+			p := (j - 1) / 2
+			if !better(h[p], h[j]) {
+				break
+			}
+			h[p], h[j] = h[j], h[p]
+			j = p
+		}
+		t.heap = h
+		return
+	}
+	if !better(x, h[0]) {
+		return
+	}
+	h[0] = x
+	for j := 0; ; { // sift down
+		l, r, m := 2*j+1, 2*j+2, j
+		if l < len(h) && better(h[m], h[l]) {
+			m = l
+		}
+		if r < len(h) && better(h[m], h[r]) {
+			m = r
+		}
+		if m == j {
+			break
+		}
+		h[m], h[j] = h[j], h[m]
+		j = m
+	}
+}
+
+// sorted returns the kept passages, best first.
+func (t *topK) sorted() []scored {
+	out := slices.Clone(t.heap)
+	slices.SortFunc(out, func(a, b scored) int {
+		if better(a, b) {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// Search implements Searcher. It scores only the passages that share a
+// term with the query (inverted index), keeps the best candidates of each
+// ranking in a heap, and fuses those.
 func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	k := q.K
 	if k <= 0 {
 		k = 5
 	}
 	lower := strings.ToLower(q.Text)
+	// One reading of the query serves ranking, confidence and the vector.
+	scan := r.an.Scan(lower)
+	expanded := lower + canonicals(scan, true)
 	// Rank on what tells causes apart; generic failure words match everything.
-	info := r.an.Informative(lower)
-	text := info
-	if _, hit := r.lex.Coverage(text, -1); hit == 0 {
-		text = r.an.Expand(lower)
+	info := r.an.informative(scan)
+	infoTerms, _ := r.lex.queryTerms(info)
+	terms := infoTerms
+	if _, hit := r.lex.coverage(terms, -1); hit == 0 {
+		terms, _ = r.lex.queryTerms(expanded)
 	}
-	n := r.base.Len()
-	fused := make([]float64, n)
+	sc := r.pool.Get().(*scratch)
+	defer r.pool.Put(sc)
+	fused := sc.fused
+	cands := sc.touched[:0]
+	add := func(i int32, f float64) {
+		if fused[i] == 0 {
+			cands = append(cands, i)
+		}
+		fused[i] += f
+	}
+	defer func() {
+		for _, i := range cands {
+			fused[i] = 0
+		}
+		sc.touched = cands[:0]
+	}()
 
-	var lexScores, cos []float64
+	var lexTop []scored
 	if r.mode != ModeVector {
-		lexScores = r.lex.Scores(text)
-		addRRF(fused, lexScores, 1.0)
+		touched := r.lex.score(terms, sc.lex, nil)
+		t := topK{k: candidates, heap: sc.top[:0]}
+		for _, i := range touched {
+			t.push(scored{i, sc.lex[i]})
+			sc.lex[i] = 0
+		}
+		lexTop = t.sorted()
+		sc.top = t.heap[:0]
+		for rank, c := range lexTop {
+			add(c.i, 1.0/float64(rrfK+rank+1))
+		}
 	}
+	var cos func(int32) float64
+	var vecTop []scored
 	if r.mode != ModeLexical {
-		qv, err := r.emb.Embed(ctx, []string{q.Text})
-		if err != nil {
-			return Result{}, fmt.Errorf("embed query: %w", err)
+		var qv []float32
+		if h, ok := r.emb.(*HashEmbedder); ok && h.Analyzer == r.an {
+			qv = h.vector(expanded) // the query is read already
+		} else {
+			vs, err := r.emb.Embed(ctx, []string{q.Text})
+			if err != nil {
+				return Result{}, fmt.Errorf("embed query: %w", err)
+			}
+			qv = vs[0]
 		}
-		cos = make([]float64, n)
-		for i, v := range r.vectors {
-			cos[i] = dot(qv[0], v)
-		}
+		cos = r.vec.scorer(qv)
+		vecTop = r.vec.top(cos, candidates)
 		w := r.vw
 		if r.mode == ModeVector {
 			w = 1
 		}
-		addRRF(fused, cos, w)
+		for rank, c := range vecTop {
+			add(c.i, w/float64(rrfK+rank+1))
+		}
+		if len(vecTop) == candidates {
+			bound := vecTop[len(vecTop)-1].s
+			for _, c := range lexTop {
+				if s := cos(c.i); s > 0 && s < bound {
+					add(c.i, w/float64(rrfK+candidates+1))
+				}
+			}
+		}
 	}
 
 	all := r.base.All()
-	var exact = -1
+	exact := -1
 	if q.Code != "" {
 		if p, ok := r.base.ByCode(q.Code); ok {
-			for i := range all {
-				if all[i].ID == p.ID {
-					exact = i
-				}
-			}
+			exact = r.pos[p.ID]
 		}
 	}
 	// A cause the merchant cannot act on is ranked after actionable ones,
 	// unless both rankings put it first: then it is what the merchant asked
 	// about ("顾客都用扫码，消费习惯变了" is about habits, not a QR failure).
-	asked := -1
-	if l, c := argmax(lexScores), argmax(cos); l >= 0 && (cos == nil || l == c) {
-		asked = l
-	} else if lexScores == nil {
-		asked = c
+	asked := int32(-1)
+	switch {
+	case len(lexTop) > 0 && (cos == nil || len(vecTop) > 0 && lexTop[0].i == vecTop[0].i):
+		asked = lexTop[0].i
+	case len(lexTop) == 0 && len(vecTop) > 0 && r.mode == ModeVector:
+		asked = vecTop[0].i
 	}
-	for i, p := range all {
-		if !p.Actionable && i != asked {
+	for _, i := range cands {
+		if !all[i].Actionable && i != asked {
 			fused[i] *= nonActionable
 		}
+	}
+	related := r.byCode[strings.ToUpper(q.Code)]
+	for _, i := range related {
 		// Passages that list the code as related come right after the code itself.
-		if q.Code != "" && slices.Contains(p.Codes, strings.ToUpper(q.Code)) {
-			fused[i] += 1.0 / rrfK
+		add(i, 1.0/rrfK)
+	}
+	best := topK{k: k + 1}
+	for _, i := range cands {
+		if r.mode == ModeLexical && !slices.ContainsFunc(lexTop, func(c scored) bool { return c.i == i }) && !slices.Contains(related, i) {
+			continue
+		}
+		if int(i) != exact && fused[i] > 0 {
+			best.push(scored{i, fused[i]})
 		}
 	}
-
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(fused[b], fused[a]) })
+	order := best.sorted()
 
 	var res Result
 	if exact >= 0 {
 		res.Hits = append(res.Hits, Hit{Passage: all[exact], Score: 1, Exact: true})
 	}
-	for _, i := range order {
+	for _, c := range order {
 		if len(res.Hits) >= k {
 			break
 		}
-		if i == exact || fused[i] <= 0 {
-			continue
-		}
-		if lexScores != nil && r.mode == ModeLexical && lexScores[i] == 0 {
-			continue
-		}
-		res.Hits = append(res.Hits, Hit{Passage: all[i], Score: round(fused[i] * rrfK / 2)})
+		res.Hits = append(res.Hits, Hit{Passage: all[c.i], Score: round(c.s * rrfK / 2)})
 	}
 	switch {
 	case exact >= 0:
 		res.Confidence = 1
-	case len(res.Hits) > 0:
-		res.Confidence = r.confidence(info, order[0], cos)
+	case len(order) > 0:
+		c := 0.0
+		if cos != nil {
+			c = cos(order[0].i)
+		}
+		res.Evidence = r.evidence(infoTerms, int(order[0].i), c, order)
+		res.Confidence = r.confidence(res.Evidence)
 	}
 	return res, nil
+}
+
+// Evidence is what a search's top passage rests on, for judging how sure
+// an answer may be.
+type Evidence struct {
+	// Coverage is the share of the query's informative weight the top
+	// passage holds; Matched is that weight (idf).
+	Coverage, Matched float64
+	// Similarity is the top passage's cosine similarity to the query.
+	Similarity float64
+	// Margin is how far ahead of the second passage the top one is, as a
+	// share of its fused score.
+	Margin float64
+}
+
+func (r *Retriever) evidence(terms []queryTerm, top int, cos float64, order []scored) Evidence {
+	cov, hit := r.lex.coverage(terms, top)
+	ev := Evidence{Coverage: cov, Matched: hit, Similarity: cos, Margin: 1}
+	if len(order) > 1 && order[0].s > 0 {
+		ev.Margin = (order[0].s - order[1].s) / order[0].s
+	}
+	return ev
 }
 
 // confidence combines lexical coverage (how much of the query's informative
@@ -252,19 +412,18 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 //
 // Both are judged on the informative part of the query only: a message made
 // of generic failure words has confidence 0 however well it matches.
-func (r *Retriever) confidence(info string, top int, cos []float64) float64 {
-	cov, hit := r.lex.Coverage(info, top)
-	if hit == 0 {
+func (r *Retriever) confidence(ev Evidence) float64 {
+	if ev.Matched == 0 {
 		return 0
 	}
 	var c float64
 	switch r.mode {
 	case ModeLexical:
-		c = lexicalEvidence(cov, hit)
+		c = lexicalEvidence(ev.Coverage, ev.Matched)
 	case ModeVector:
-		c = 0.5*math.Min(1, hit/matchedEnough) + 0.5*similarity(cos[top])
+		c = 0.5*math.Min(1, ev.Matched/matchedEnough) + 0.5*similarity(ev.Similarity)
 	default:
-		c = HybridConfidence(cov, hit, cos[top])
+		c = HybridConfidence(ev.Coverage, ev.Matched, ev.Similarity)
 	}
 	return round(math.Min(1, c))
 }
@@ -288,38 +447,5 @@ func lexicalEvidence(cov, hit float64) float64 {
 
 // similarity rescales cosine similarity from [0.1, 0.6] to [0, 1].
 func similarity(cos float64) float64 { return math.Max(0, (cos-0.1)/0.5) }
-
-func addRRF(fused, scores []float64, w float64) {
-	order := make([]int, len(scores))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
-	for rank, i := range order {
-		if scores[i] <= 0 {
-			break
-		}
-		fused[i] += w / float64(rrfK+rank+1)
-	}
-}
-
-// argmax is the index of the largest positive score, -1 if none.
-func argmax(scores []float64) int {
-	best := -1
-	for i, s := range scores {
-		if s > 0 && (best < 0 || s > scores[best]) {
-			best = i
-		}
-	}
-	return best
-}
-
-func dot(a, b []float32) float64 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return float64(s)
-}
 
 func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
