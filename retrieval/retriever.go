@@ -5,12 +5,12 @@
 package retrieval
 
 import (
-	"sync"
 	"context"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/posbot/posbot/knowledge"
 )
