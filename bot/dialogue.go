@@ -12,6 +12,9 @@ import (
 	"github.com/posbot/posbot/understand"
 )
 
+// questionCandidates is the kind of an "is it A or B?" question.
+const questionCandidates = "candidates"
+
 // questionTriage is the kind of the triage question: one question whose
 // options (knowledge/data/dialogue) split the likely causes when there is
 // no code. Option order is part of the contract: "第二个" means option 2.
@@ -110,7 +113,13 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 			}
 		}
 	}
-	hits = displayFirst(hits, all)
+	// The screen's own words, quoted, are the strongest evidence there is.
+	var quoted []string
+	if ids, _ := e.wordings.find(rd.Scan); len(ids) > 0 {
+		quoted = ids
+		hits = e.promote(hits, ids)
+		conf = max(conf, quotedConfidence)
+	}
 	scope := rd.Scope
 	if rd.Damaged {
 		scope = "one" // a worn or demagnetised card is that card's problem
@@ -128,6 +137,11 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 			return e.courtesy(rd, lang), nil
 		}
 		return e.simple(lang, "out_of_scope"), nil
+	}
+	if len(quoted) == 2 && len(hits) > 1 && hits[0].Passage.ID == quoted[0] {
+		// The wording belongs to two passages (38 and 75 both say 密码错误次数超限):
+		// answer the first, name both, let the merchant pick.
+		return e.candidates(ctx, st, in, hits, quoted, conf)
 	}
 	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
 		st.Unsure = 0
@@ -184,18 +198,54 @@ func (e *Engine) solved(ctx context.Context, st *State, in input) Reply {
 	return r
 }
 
-// displayFirst moves to the front the best hit whose screen wording the
-// merchant quoted ("屏幕一直提示请插卡"): the screen's own words are the
-// strongest evidence there is.
-func displayFirst(hits []retrieval.Hit, text string) []retrieval.Hit {
-	return first(hits, func(p knowledge.Passage) bool {
-		for _, d := range p.Display {
-			if utf8.RuneCountInString(d) >= 3 && strings.Contains(text, strings.ToLower(d)) {
-				return true
-			}
+// quotedConfidence is the confidence of an answer whose screen wording the
+// merchant quoted.
+const quotedConfidence = 0.8
+
+// promote moves the passages ids to the front of hits, in order, adding
+// them when search did not find them.
+func (e *Engine) promote(hits []retrieval.Hit, ids []string) []retrieval.Hit {
+	var front []retrieval.Hit
+	for _, id := range ids {
+		i := slices.IndexFunc(hits, func(h retrieval.Hit) bool { return h.Passage.ID == id })
+		if i >= 0 {
+			front = append(front, hits[i])
+			continue
 		}
-		return false
-	})
+		if p, ok := e.cfg.Base.ByID(id); ok {
+			front = append(front, retrieval.Hit{Passage: p, Score: 1})
+		}
+	}
+	rest := hits
+	for _, id := range ids {
+		rest = without(rest, id)
+	}
+	return append(front, rest...)
+}
+
+// candidates answers with the first of two passages the message fits
+// equally, names both and offers them as options; the merchant's pick is
+// read in context.
+func (e *Engine) candidates(ctx context.Context, st *State, in input, hits []retrieval.Hit, ids []string, conf float64) (Reply, error) {
+	var titles []string
+	for _, id := range ids {
+		if p, ok := e.cfg.Base.ByID(id); ok {
+			title := p.Title
+			if in.lang == "en" && p.EN != nil {
+				title = p.EN.Title
+			}
+			titles = append(titles, title)
+		}
+	}
+	intro := e.texts.Get(in.lang, "two_candidates")
+	for i, t := range titles {
+		intro += fmt.Sprintf("\n%d. %s", i+1, t)
+	}
+	intro += "\n" + e.texts.Get(in.lang, "two_candidates_pick")
+	r, err := e.answer(ctx, st, in, hits, min(conf, e.cfg.MinConfidence-0.01), intro)
+	r.Options = titles
+	st.Pending = &Question{Kind: questionCandidates, Options: titles, IDs: ids}
+	return r, err
 }
 
 // scopeFirst lets "only this card fails" overrule a terminal-side top answer:
@@ -268,10 +318,20 @@ func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit
 // applyAnswer reads a reply to a clarifying question and returns the passages
 // it points to, best first, or nil when the message is not an answer.
 func (e *Engine) applyAnswer(st *State, q *Question, in input) []string {
+	rd := in.rd
+	if q.Kind == questionCandidates {
+		idx := slices.Index(q.Options, rd.Text)
+		if idx < 0 {
+			idx = e.reader.OptionIndex(rd.Text) - 1
+		}
+		if idx < 0 || idx >= len(q.IDs) {
+			return nil
+		}
+		return append([]string{q.IDs[idx]}, without2(q.IDs, q.IDs[idx])...)
+	}
 	if q.Kind != questionTriage {
 		return nil
 	}
-	rd := in.rd
 	options := e.cfg.Base.Triage()
 	idx := slices.Index(q.Options, rd.Text)
 	if idx < 0 {
@@ -444,6 +504,16 @@ func (e *Engine) handoff(st *State, lang, why, reason string) Reply {
 		text += "\n" + diagnosis
 	}
 	return Reply{Answer: strings.TrimSpace(text), Target: target, Handoff: true, Reason: reason, Code: st.Facts.Code, Writer: "template"}
+}
+
+func without2(ids []string, id string) []string {
+	out := make([]string, 0, len(ids))
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func without(hits []retrieval.Hit, id string) []retrieval.Hit {

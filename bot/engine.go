@@ -52,10 +52,11 @@ type Config struct {
 // Engine answers merchants' messages. It is safe for concurrent use; messages
 // of one conversation must be handed to it in order (channels serialise them).
 type Engine struct {
-	cfg    Config
-	reader *understand.Reader
-	texts  knowledge.Texts
-	log    *slog.Logger
+	cfg      Config
+	reader   *understand.Reader
+	texts    knowledge.Texts
+	wordings *wordings
+	log      *slog.Logger
 }
 
 // New returns an Engine.
@@ -91,7 +92,19 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	return &Engine{cfg: cfg, reader: reader, texts: cfg.Base.Texts(), log: cfg.Logger}, nil
+	m := cfg.Base.Matcher()
+	generic := func(s string) string {
+		sc := m.Scan(s)
+		var b strings.Builder
+		last := 0
+		for _, g := range sc.Generic() {
+			b.WriteString(s[last:g[0]])
+			last = g[1]
+		}
+		b.WriteString(s[last:])
+		return b.String()
+	}
+	return &Engine{cfg: cfg, reader: reader, texts: cfg.Base.Texts(), wordings: newWordings(cfg.Base, generic), log: cfg.Logger}, nil
 }
 
 // historyTurns bounds the transcript kept in the conversation state.

@@ -47,6 +47,9 @@ type Facts struct {
 type Question struct {
 	Kind    string   `json:"kind"`
 	Options []string `json:"options"`
+	// IDs are the passages the options stand for, when the question
+	// offers candidates ("is it A or B?").
+	IDs []string `json:"ids,omitempty"`
 }
 
 // Turn is one redacted message of the transcript.
