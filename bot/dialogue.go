@@ -35,9 +35,32 @@ const (
 	maxUnsure = 3
 )
 
-// respond decides the reply to one message. It is a switch over what the
-// reader found in the message (in.rd) and what the conversation holds (st).
+// respond decides the reply to one message; a second question in it
+// ("另外…", "顺便问下…") is named after the answer to the first.
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
+	r, err := e.respondOne(ctx, st, in)
+	if err != nil || in.rd.AlsoAt == 0 || r.Clarify || r.Handoff || len(r.Sources) == 0 {
+		return r, err
+	}
+	second := in.rd.Text[in.rd.AlsoAt:]
+	hits, conf, err := e.search(ctx, second, "")
+	if err != nil || len(hits) == 0 || conf < e.cfg.MinConfidence || slices.ContainsFunc(r.Sources[:1], func(s Source) bool { return s.ID == hits[0].Passage.ID }) {
+		return r, nil
+	}
+	p := hits[0].Passage
+	title, summary := p.Title, p.Summary
+	if in.lang == "en" && p.EN != nil {
+		title, summary = p.EN.Title, p.EN.Summary
+	}
+	r.Answer += "\n\n" + e.texts.Get(in.lang, "also", title, summary, title)
+	r.Options = append(r.Options, title)
+	return r, nil
+}
+
+// respondOne decides the reply to one question. It is a switch over what
+// the reader found in the message (in.rd) and what the conversation holds
+// (st).
+func (e *Engine) respondOne(ctx context.Context, st *State, in input) (Reply, error) {
 	rd, lang := in.rd, in.lang
 	all := rd.All()
 	switch in.intent {
@@ -74,6 +97,10 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		return e.simple(lang, "solved"), nil
 	}
 
+	if rd.OutOfScope && !rd.HasCode && rd.AlsoAt == 0 && st.Pending == nil {
+		// 花呗, 外卖平台, 报税: another service; say what posbot helps with.
+		return e.simple(lang, "out_of_scope"), nil
+	}
 	pending := st.Pending
 	st.Pending = nil
 	if rd.HasCode {

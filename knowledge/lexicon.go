@@ -114,9 +114,9 @@ type OptionWords struct {
 
 // The keys every language's lexicon defines.
 var (
-	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack"}
+	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack", "also"}
 	AnswerKeys = []string{"scope_one", "scope_all", "signal_none", "signal_ok", "terminal_old", "terminal_new"}
-	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card"}
+	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card", "out_of_scope"}
 	CueKinds   = []string{"fraud", "scam", "insider"}
 )
 

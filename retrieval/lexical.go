@@ -22,6 +22,7 @@ type Lexical struct {
 	terms    map[string]int32
 	idf      []float64   // by term id
 	postings [][]posting // by term id, sorted by passage
+	core     []bool      // by term id: in a title, screen wording, key term or phrasing
 	n        int
 }
 
@@ -91,6 +92,19 @@ func NewLexical(ps []knowledge.Passage) *Lexical {
 	for id, ps := range l.postings {
 		d := float64(len(ps))
 		l.idf[id] = math.Log(1 + (n-d+0.5)/(d+0.5))
+	}
+	// Core terms name things: a passage's title, screen wordings, key terms
+	// and the phrasings merchants use for it. A query that shares only
+	// prose words of remedy steps (知道, 一下, 正常) with the passages has no
+	// evidence of any cause.
+	l.core = make([]bool, len(l.idf))
+	for _, p := range ps {
+		fields := append(append([]string{p.Title}, p.Display...), p.KeyTerms...)
+		for _, f := range append(fields, p.Phrasings...) {
+			for _, t := range Tokens(strings.ToLower(f)) {
+				l.core[l.terms[t]] = true
+			}
+		}
 	}
 	for id := range l.postings {
 		for j := range l.postings[id] {
@@ -173,16 +187,26 @@ func (l *Lexical) Coverage(q string, i int) (coverage, hit float64) {
 }
 
 func (l *Lexical) coverage(terms []queryTerm, i int) (coverage, hit float64) {
+	coverage, hit, _ = l.coverageCore(terms, i)
+	return coverage, hit
+}
+
+// coverageCore is coverage, and the weight of the matched terms that are
+// core terms.
+func (l *Lexical) coverageCore(terms []queryTerm, i int) (coverage, hit, core float64) {
 	var mass float64
 	for _, t := range terms {
 		w := l.idf[t.id]
 		mass += w
 		if i < 0 || l.contains(t.id, i) {
 			hit += w
+			if l.core[t.id] {
+				core += w
+			}
 		}
 	}
 	if mass == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return hit / mass, hit
+	return hit / mass, hit, core
 }

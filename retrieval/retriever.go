@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
 )
@@ -254,7 +255,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	expanded := lower + canonicals(scan, true)
 	// Rank on what tells causes apart; generic failure words match everything.
 	info := r.an.informative(scan)
-	infoTerms, _ := r.lex.queryTerms(info)
+	infoTerms, unknown := r.lex.queryTerms(info)
 	terms := infoTerms
 	if _, hit := r.lex.coverage(terms, -1); hit == 0 {
 		terms, _ = r.lex.queryTerms(expanded)
@@ -379,6 +380,26 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			c = cos(order[0].i)
 		}
 		res.Evidence = r.evidence(infoTerms, int(order[0].i), c, order)
+		res.Evidence.Terms, res.Evidence.Unknown = len(infoTerms)+unknown, unknown
+		top := all[order[0].i]
+		doc := strings.ToLower(Document(top))
+		for _, cpt := range scan.Concepts() {
+			if cpt.Generic {
+				continue
+			}
+			res.Evidence.Concepts++
+			for _, w := range strings.Fields(cpt.Canonical) {
+				if strings.Contains(doc, strings.ToLower(w)) {
+					res.Evidence.Supported++
+					break
+				}
+			}
+		}
+		for _, d := range top.Display {
+			if utf8.RuneCountInString(d) >= 3 && strings.Contains(lower, strings.ToLower(d)) {
+				res.Evidence.Display = true
+			}
+		}
 		res.Confidence = r.confidence(res.Evidence)
 	}
 	return res, nil
@@ -388,18 +409,29 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 // an answer may be.
 type Evidence struct {
 	// Coverage is the share of the query's informative weight the top
-	// passage holds; Matched is that weight (idf).
-	Coverage, Matched float64
+	// passage holds; Matched is that weight (idf); Core is the part of it
+	// from terms that name things (titles, screen wordings, key terms,
+	// merchants' phrasings) rather than words of remedy steps.
+	Coverage, Matched, Core float64
 	// Similarity is the top passage's cosine similarity to the query.
 	Similarity float64
 	// Margin is how far ahead of the second passage the top one is, as a
 	// share of its fused score.
 	Margin float64
+	// Terms is how many informative terms the query has; Unknown how many
+	// of its informative terms no passage holds.
+	Terms, Unknown int
+	// Concepts is how many specific lexicon concepts the query mentions;
+	// Supported how many of them the top passage speaks of.
+	Concepts, Supported int
+	// Display is true when the query quotes one of the top passage's
+	// screen wordings.
+	Display bool
 }
 
 func (r *Retriever) evidence(terms []queryTerm, top int, cos float64, order []scored) Evidence {
-	cov, hit := r.lex.coverage(terms, top)
-	ev := Evidence{Coverage: cov, Matched: hit, Similarity: cos, Margin: 1}
+	cov, hit, core := r.lex.coverageCore(terms, top)
+	ev := Evidence{Coverage: cov, Matched: hit, Core: core, Similarity: cos, Margin: 1}
 	if len(order) > 1 && order[0].s > 0 {
 		ev.Margin = (order[0].s - order[1].s) / order[0].s
 	}
@@ -414,6 +446,10 @@ func (r *Retriever) evidence(terms []queryTerm, top int, cos float64, order []sc
 // of generic failure words has confidence 0 however well it matches.
 func (r *Retriever) confidence(ev Evidence) float64 {
 	if ev.Matched == 0 {
+		return 0
+	}
+	if ev.Core == 0 {
+		// Shared prose words only (知道, 一下): no evidence of any cause.
 		return 0
 	}
 	var c float64

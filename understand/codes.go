@@ -331,10 +331,12 @@ func (c *Codes) candidate(s string, start, end int) (string, int) {
 		return digits, score // the brand's own code
 	case len(letters) == 1 && len(digits) == 1:
 		up := strings.ToUpper(tok)
-		if c.known[up] || score == labelled { // "a8" is a model, "错误码a8" a code
+		// "a8" is a model, "错误码a8" and "显示a8" a code.
+		if c.known[up] || score == labelled || endsWithAny(before, w.nearWords, nil, w.connectors) {
 			return up, score
 		}
-	case len(letters) == 1 && len(digits) <= 4 && score == labelled:
+	case len(letters) >= 1 && len(letters) <= 3 && len(digits) >= 1 && len(digits) <= 4 && score == labelled:
+		// The brand's own code: "E102", "错误码ER07".
 		return strings.ToUpper(tok), score // "E102"
 	}
 	return "", notCode

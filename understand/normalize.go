@@ -1,6 +1,7 @@
 package understand
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func sortPairs(kv []string) []string {
 }
 
 func (n *normalizer) normalize(s string) string {
-	s = simplified(s)
+	s = chatNoise(simplified(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	var prev rune
@@ -168,6 +169,22 @@ func hasHan(s string) bool {
 	}
 	return false
 }
+
+// chatNoise removes what group chats add around a message: @mentions
+// ("@客服小王 25") and emoji written as words in brackets ("[捂脸]",
+// "[强]").
+func chatNoise(s string) string {
+	if !strings.ContainsAny(s, "@＠[【") {
+		return s
+	}
+	s = mention.ReplaceAllString(s, " ")
+	return emojiWord.ReplaceAllString(s, " ")
+}
+
+var (
+	mention   = regexp.MustCompile(`[@＠][^\s@＠,，:：]{1,20}`)
+	emojiWord = regexp.MustCompile(`[\[【]\p{Han}{1,4}[\]】]`)
+)
 
 // joinSpacedHan removes the spaces OCR puts between single Chinese
 // characters ("请 先 签 到" → "请先签到"); spaces between words of two or

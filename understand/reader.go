@@ -12,6 +12,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
 )
@@ -81,8 +82,14 @@ type Reading struct {
 
 	// Cues in text and image.
 	Damaged, InDomain, Failure, Card bool
-	Fraud, Scam, Insider             bool
-	FrozenAccount, Debited           bool
+	// OutOfScope is true when the message asks about another service than
+	// the card terminal (花呗, 外卖平台, 报税).
+	OutOfScope bool
+	// AlsoAt is where the typed text turns to a second question ("另外",
+	// "顺便问下"), a byte offset into Text; 0 when it does not.
+	AlsoAt                 int
+	Fraud, Scam, Insider   bool
+	FrozenAccount, Debited bool
 
 	// Scan is the lexicon's reading of text and image together.
 	Scan knowledge.Scan
@@ -133,6 +140,10 @@ func (r *Reader) Read(text, image string) Reading {
 		rd.TerminalKnown = true
 	case sc.Has("answers.terminal_new"):
 		rd.NewTerminal, rd.TerminalKnown = true, true
+	}
+	rd.OutOfScope = sc.Has("cues.out_of_scope")
+	if loc, ok := ts.Find("intents.also"); ok && utf8.RuneCountInString(text[:loc[0]]) >= 4 && utf8.RuneCountInString(text[loc[1]:]) >= 4 {
+		rd.AlsoAt = loc[0]
 	}
 	rd.Damaged = sc.Has("cues.damaged_card")
 	rd.Card = sc.Has("cues.card")
