@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -60,7 +61,9 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 // respondOne decides the reply to one question. It is a switch over what
 // the reader found in the message (in.rd) and what the conversation holds
 // (st).
-func (e *Engine) respondOne(ctx context.Context, st *State, in input) (Reply, error) {
+func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, err error) {
+	var ev retrieval.Evidence
+	defer func() { r.Evidence = ev }()
 	rd, lang := in.rd, in.lang
 	all := rd.All()
 	switch in.intent {
@@ -123,10 +126,12 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (Reply, er
 			return e.answer(ctx, st, in, hits, 0.8, "")
 		}
 	}
-	hits, conf, err := e.search(ctx, all, "")
+	res, err := e.searchFull(ctx, all, "")
 	if err != nil {
 		return Reply{}, err
 	}
+	hits, conf := res.Hits, res.Confidence
+	ev = res.Evidence
 	if conf < e.cfg.MinConfidence && len(st.LastIDs) > 0 {
 		// A follow-up ("刚查了明细，里面没有这笔") says little on its own:
 		// read it together with what the merchant said before.
@@ -170,9 +175,17 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (Reply, er
 		// answer the first, name both, let the merchant pick.
 		return e.candidates(ctx, st, in, hits, quoted, conf)
 	}
-	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
+	// Evidence decides between answering and asking; the calibrated
+	// probability that the answer is on the merchant's topic decides
+	// between saying it plainly and saying it is not sure.
+	sure := len(quoted) > 0 || retrieval.Calibrate(ev) >= e.cfg.SureAt
+	if len(hits) > 0 && conf >= e.cfg.MinConfidence && sure {
 		st.Unsure = 0
 		return e.answer(ctx, st, in, hits, conf, "")
+	}
+	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
+		// Evidence, but not enough to be sure: the closest match, said so.
+		return e.answer(ctx, st, in, hits, e.unsure(ev), e.texts.Get(lang, "uncertain"))
 	}
 	// Not sure: after a few such turns in a row a person takes over.
 	if st.Unsure++; st.Unsure >= maxUnsure {
@@ -228,6 +241,14 @@ func (e *Engine) solved(ctx context.Context, st *State, in input) Reply {
 // quotedConfidence is the confidence of an answer whose screen wording the
 // merchant quoted.
 const quotedConfidence = 0.8
+
+// unsure is the confidence reported with an answer that says it is not
+// sure: the calibrated probability scaled below the bar of a sure answer,
+// so that clients and the evaluation see it as hedged.
+func (e *Engine) unsure(ev retrieval.Evidence) float64 {
+	p := retrieval.Calibrate(ev)
+	return math.Round(p/e.cfg.SureAt*(e.cfg.MinConfidence-0.01)*1e4) / 1e4
+}
 
 // promote moves the passages ids to the front of hits, in order, adding
 // them when search did not find them.
@@ -335,11 +356,16 @@ func (e *Engine) courtesy(rd understand.Reading, lang string) Reply {
 }
 
 func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {
+	res, err := e.searchFull(ctx, text, code)
+	return res.Hits, res.Confidence, err
+}
+
+func (e *Engine) searchFull(ctx context.Context, text, code string) (retrieval.Result, error) {
 	res, err := e.cfg.Searcher.Search(ctx, retrieval.Query{Text: text, Code: code, K: 5})
 	if err != nil {
-		return nil, 0, fmt.Errorf("search: %w", err)
+		return retrieval.Result{}, fmt.Errorf("search: %w", err)
 	}
-	return res.Hits, res.Confidence, nil
+	return res, nil
 }
 
 // applyAnswer reads a reply to a clarifying question and returns the passages

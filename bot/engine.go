@@ -34,6 +34,11 @@ type Config struct {
 	// MinConfidence is the retrieval confidence below which a message without
 	// a code counts as too vague to diagnose (0.35 if zero; chosen with the evaluation harness).
 	MinConfidence float64
+	// SureAt is the calibrated probability (retrieval.Calibrate) from which
+	// a diagnosis is given as sure; below it the answer says plainly that it
+	// is not sure (0.85 if zero: chosen with the evaluation harness so that
+	// about one sure answer in twenty-five is about another topic).
+	SureAt float64
 	// MaxTextRunes caps what is read of one message (2000 if zero).
 	MaxTextRunes int
 	// Locker serialises the messages of one conversation, across replicas
@@ -78,6 +83,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.MinConfidence == 0 {
 		cfg.MinConfidence = 0.35
+	}
+	if cfg.SureAt == 0 {
+		cfg.SureAt = 0.85
 	}
 	if cfg.MaxTextRunes == 0 {
 		cfg.MaxTextRunes = 2000

@@ -456,3 +456,19 @@ func TestConversationSerialised(t *testing.T) {
 		t.Fatalf("%d turns stored for 8 messages, want 16: a write was lost", len(st.History))
 	}
 }
+
+// TestSureOrHedged: a diagnosis resting on little evidence says it is not
+// sure and reports a confidence below the bar; a quoted screen wording is
+// answered plainly.
+func TestSureOrHedged(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	quoted := ask(t, e, "sure", "屏幕显示终端已锁定")
+	if quoted.Confidence < 0.35 || strings.Contains(quoted.Answer, "还不能确定") || quoted.Sources[0].ID != "msg-terminal-locked" {
+		t.Fatalf("quoted screen wording: %+v", quoted)
+	}
+	weak := ask(t, e, "unsure", "客人说他那边好像有点问题，刷了一下没过")
+	if weak.Clarify || weak.Confidence >= 0.35 || !strings.Contains(weak.Answer, "还不能确定") {
+		t.Fatalf("weak evidence answered as sure: confidence %.2f\n%s", weak.Confidence, weak.Answer)
+	}
+}

@@ -1,5 +1,7 @@
 package bot
 
+import "github.com/posbot/posbot/retrieval"
+
 // Message is one incoming merchant message, as a channel hands it to the Engine.
 type Message struct {
 	// ConversationID identifies the conversation ("tg:12345", "http:abc").
@@ -72,6 +74,10 @@ type Reply struct {
 	// Reason says why the reply hands over or escalates: "asked",
 	// "not_solved", "unsure", "fraud", "frozen", "debited"; "" otherwise.
 	Reason string `json:"reason,omitempty"`
+	// Evidence is what the confidence of a diagnosis rests on (zero for
+	// codes, questions and courtesies); for the evaluation harness, not
+	// shown to clients.
+	Evidence retrieval.Evidence `json:"-"`
 	// TextRedacted is the merchant's message as the engine keeps it, card
 	// data masked: what a client shows in the merchant's own bubble instead
 	// of what was typed.

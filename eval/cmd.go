@@ -1,11 +1,13 @@
 package eval
 
 import (
+	"github.com/posbot/posbot/retrieval"
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/posbot/posbot/knowledge"
 	"io"
 	"io/fs"
 	"os"
@@ -71,6 +73,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newAnswe
 		baselinePath  = fset.String("baseline", "", "fail when the run falls below the baseline in `FILE`")
 		writeBaseline = fset.String("write-baseline", "", "write the run's figures as a baseline to `FILE`")
 		caseTimeout   = fset.Duration("timeout", 2*time.Minute, "time limit for one case, all turns included")
+		fitCalib      = fset.Bool("fit-calibration", false, "fit the confidence model on the run's answered questions and print its weights")
 	)
 	fset.SetOutput(stderr)
 	fset.Var(&datasets, "dataset", "JSON Lines dataset `FILE` (repeatable; default "+DefaultDatasetPath+")")
@@ -103,9 +106,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newAnswe
 	}
 	fmt.Fprintf(stderr, "eval: %d cases from %s\n", len(cases), strings.Join(names, ", "))
 
+	base, err := knowledge.Embedded()
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	related, err := Related(ctx, base)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
 	res := &Results{GeneratedAt: cfg.now(), Datasets: names}
+	defer func() {
+		if *fitCalib && len(res.Variants) > 0 {
+			samples := CalibrationSamples(res.Variants[0].Cases)
+			fmt.Fprintf(stdout, "calibration fitted on %d answered questions without a code:\n%s\n",
+				len(samples), retrieval.FormatCalibration(retrieval.FitCalibration(samples)))
+		}
+	}()
 	for _, v := range variants {
-		vr, err := runVariant(ctx, v, cases, newAnswerer, stderr, RunOptions{CaseTimeout: *caseTimeout, Now: cfg.now})
+		vr, err := runVariant(ctx, v, cases, newAnswerer, stderr, RunOptions{CaseTimeout: *caseTimeout, Now: cfg.now, Related: related})
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}

@@ -49,6 +49,9 @@ type Metrics struct {
 	// ConfidentWrongTopic is the share of the cases with expect_ids that got
 	// a confident diagnosis of another topic (see ConfidentWrongTopic).
 	ConfidentWrongTopic Ratio `json:"confident_wrong_topic"`
+	// ConfidentOffPassage is the strict form: a confident diagnosis from
+	// any other passage (see ConfidentOffPassage).
+	ConfidentOffPassage Ratio `json:"confident_off_passage"`
 
 	// Latency of the final message, nearest-rank percentiles over the cases
 	// that got a reply.
@@ -258,11 +261,12 @@ func Compute(results []CaseResult) Metrics {
 		addToGroup(kinds, r.Kind, r.Pass)
 		datasets = addToDataset(datasets, r)
 		tallyWrongTopic(&m.ConfidentWrongTopic, r)
+		tallyRatio(&m.ConfidentOffPassage, r, ConfidentOffPassage)
 		m.Targets.add(r)
 		addConfidence(m.Confidence, r)
 	}
 	m.PassRate = frac(m.Passed, m.Cases)
-	for _, q := range []*Ratio{&m.Code, &m.Target, &m.Clarify, &m.Handoff, &m.Mention, &m.ConfidentWrongTopic} {
+	for _, q := range []*Ratio{&m.Code, &m.Target, &m.Clarify, &m.Handoff, &m.Mention, &m.ConfidentWrongTopic, &m.ConfidentOffPassage} {
 		q.Value = frac(q.Hits, q.Total)
 	}
 	for i := range datasets {
@@ -297,8 +301,11 @@ func tally(q *Ratio, checks map[string]bool, name string) {
 }
 
 // tallyWrongTopic counts r towards the confident-wrong-topic ratio q.
-func tallyWrongTopic(q *Ratio, r CaseResult) {
-	counted, wrong := ConfidentWrongTopic(r)
+func tallyWrongTopic(q *Ratio, r CaseResult) { tallyRatio(q, r, ConfidentWrongTopic) }
+
+// tallyRatio counts r towards q by rule.
+func tallyRatio(q *Ratio, r CaseResult, rule func(CaseResult) (counted, hit bool)) {
+	counted, wrong := rule(r)
 	if counted {
 		q.Total++
 	}

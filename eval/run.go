@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"fmt"
+	"github.com/posbot/posbot/retrieval"
 	"slices"
 	"strings"
 	"time"
@@ -77,6 +78,11 @@ type CaseResult struct {
 	Clarify    bool         `json:"clarify"`
 	Handoff    bool         `json:"handoff"`
 	TopSources []bot.Source `json:"top_sources,omitempty"`
+	// Evidence is what the reply's confidence rests on.
+	Evidence *retrieval.Evidence `json:"evidence,omitempty"`
+	// RelatedTopic is true when the top source is an expected passage or
+	// about the same topic as one (RunOptions.Related).
+	RelatedTopic bool `json:"related_topic,omitempty"`
 	// Confidence is the reply's retrieval confidence in [0,1].
 	Confidence float64 `json:"confidence"`
 	// LatencyMS is the latency of the final message only.
@@ -91,6 +97,9 @@ type RunOptions struct {
 	CaseTimeout time.Duration
 	// Now is the clock for latency; nil means time.Now.
 	Now func() time.Time
+	// Related reports whether two passages are about one topic (see
+	// Related); nil means only a passage is related to itself.
+	Related func(a, b string) bool
 }
 
 // Run sends every case to a in its own conversation "eval:<variant>:<id>" and
@@ -114,6 +123,14 @@ func Run(ctx context.Context, a Answerer, variant string, cases []Case, opts Run
 		}
 		r := score(c, reply, err)
 		r.LatencyMS = latency
+		if reply.Evidence.Matched > 0 {
+			ev := reply.Evidence
+			r.Evidence = &ev
+		}
+		if len(r.TopSources) > 0 && opts.Related != nil {
+			top := r.TopSources[0].ID
+			r.RelatedTopic = slices.ContainsFunc(r.ExpectIDs, func(id string) bool { return opts.Related(top, id) })
+		}
 		results = append(results, r)
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(cases))

@@ -225,6 +225,7 @@ func TestComputeMetrics(t *testing.T) {
 		// Of the 4 cases with expect_ids only bad-code got a confident
 		// answer (1.0) whose top source (kb-51) is not among them.
 		ConfidentWrongTopic: Ratio{Hits: 1, Total: 4, Value: 0.25},
+		ConfidentOffPassage: Ratio{Hits: 1, Total: 4, Value: 0.25},
 		ByDataset:           []DatasetGroup{{Group: Group{"cases", 11, 3, 3.0 / 11}, ConfidentWrongTopic: Ratio{1, 4, 0.25}}},
 		// ok expects bank and got it; bad-target accepts two targets.
 		Targets: TargetMatrix{

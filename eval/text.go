@@ -34,6 +34,7 @@ var metricRows = []metricRow{
 	{"hit@3", func(m Metrics) string { return fmtRetrieval(m, m.HitAt3) }},
 	{"MRR", func(m Metrics) string { return fmtRetrieval(m, m.MRR) }},
 	{"confident wrong topic", func(m Metrics) string { return fmtRatio(m.ConfidentWrongTopic) }},
+	{"confident off passage", func(m Metrics) string { return fmtRatio(m.ConfidentOffPassage) }},
 	{"latency p50 (ms)", func(m Metrics) string { return fmt.Sprintf("%.1f", m.LatencyP50MS) }},
 	{"latency p95 (ms)", func(m Metrics) string { return fmt.Sprintf("%.1f", m.LatencyP95MS) }},
 	{"latency p99 (ms)", func(m Metrics) string { return fmt.Sprintf("%.1f", m.LatencyP99MS) }},
