@@ -1,13 +1,13 @@
 package eval
 
 import (
-	"github.com/posbot/posbot/retrieval"
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/retrieval"
 	"io"
 	"io/fs"
 	"os"
