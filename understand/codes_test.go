@@ -34,6 +34,7 @@ func TestExtract(t *testing.T) {
 		{"err label", "ERR:A0", "A0"},
 		{"words are not ocr codes", "the code is 51", "51"},
 		{"so is not 50", "so the machine is broken", ""},
+		{"code buried in a long story", "早上开门先签到，一切正常，中午来了个客人买了两千多的东西，刷了两次都不行，屏幕上写着交易失败 应答码 61，客人说卡里有钱，后来换了张卡才付成功", "61"},
 		{"ocr only for known codes", "交易失败 Z9", ""},
 		{"spaced amount", "刚才付了 5 1 元", ""},
 		{"model name", "机器型号 S90 怎么开机", ""},
