@@ -46,6 +46,7 @@ func TestExtract(t *testing.T) {
 		{"bus route", "坐 l5 路车来的客人", ""},
 		{"is after code is not 15", "the error code is unknown", ""},
 		{"spaced count", "刷了 3 5 次都不行", ""},
+		{"a long story without a code", "早上开门先签到，一切正常，中午来了个客人买了两千多的东西，刷了两次都不行，客人说卡里有钱，后来换了张卡才付成功", ""},
 		{"bare code with question mark", "51？", "51"},
 		{"bare letter code lowercase", "a0", "A0"},
 		{"bare letter code uppercase", "A7", "A7"},
