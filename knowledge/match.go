@@ -35,15 +35,23 @@ type Matcher struct {
 	auto     ac.AhoCorasick
 	phrases  []string
 	entries  [][]Entry
-	patterns map[string][]*regexp.Regexp
+	patterns map[string][]pattern
 	concepts map[string]Concept // by id, canonical filled in from any language
 	order    map[string]int     // concept id → position, for a stable order
+}
+
+// pattern is a rule's regular expression and the literal text every match
+// starts with ("只有[^,]{0,6}[张卡]" starts with 只有), checked first: most
+// messages hold none of them, and a substring test is cheaper than a match.
+type pattern struct {
+	re     *regexp.Regexp
+	prefix string
 }
 
 // NewMatcher builds the matcher of ls. ls must have been validated (Load
 // does), so every pattern compiles.
 func NewMatcher(ls Lexicons) *Matcher {
-	m := &Matcher{patterns: map[string][]*regexp.Regexp{}, concepts: map[string]Concept{}, order: map[string]int{}}
+	m := &Matcher{patterns: map[string][]pattern{}, concepts: map[string]Concept{}, order: map[string]int{}}
 	index := map[string]int{}
 	add := func(phrase string, e Entry) {
 		phrase = strings.ToLower(phrase)
@@ -97,7 +105,9 @@ func NewMatcher(ls Lexicons) *Matcher {
 					if lang == "en" {
 						p = `\b(?:` + p + `)\b`
 					}
-					m.patterns[key] = append(m.patterns[key], regexp.MustCompile(p))
+					re := regexp.MustCompile(p)
+					prefix, _ := re.LiteralPrefix()
+					m.patterns[key] = append(m.patterns[key], pattern{re, prefix})
 				}
 			}
 		}
@@ -170,8 +180,11 @@ func (sc Scan) Find(key string) ([2]int, bool) {
 			best, found = [2]int{h.Start, h.End}, true
 		}
 	}
-	for _, re := range sc.m.patterns[key] {
-		if loc := re.FindStringIndex(sc.text); loc != nil && (!found || loc[0] < best[0]) {
+	for _, p := range sc.m.patterns[key] {
+		if p.prefix != "" && !strings.Contains(sc.text, p.prefix) {
+			continue
+		}
+		if loc := p.re.FindStringIndex(sc.text); loc != nil && (!found || loc[0] < best[0]) {
 			best, found = [2]int{loc[0], loc[1]}, true
 		}
 	}

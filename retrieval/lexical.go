@@ -210,3 +210,23 @@ func (l *Lexical) coverageCore(terms []queryTerm, i int) (coverage, hit, core fl
 	}
 	return hit / mass, hit, core
 }
+
+// holdsAll reports whether passage doc holds every token of one of the
+// space-separated words of s (a concept's canonical words).
+func (l *Lexical) holdsAll(s string, doc int) bool {
+	for _, w := range strings.Fields(s) {
+		toks := Tokens(w)
+		ok := len(toks) > 0
+		for _, t := range toks {
+			id, known := l.terms[t]
+			if !known || !l.contains(id, doc) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -382,17 +382,13 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 		res.Evidence = r.evidence(infoTerms, int(order[0].i), c, order)
 		res.Evidence.Terms, res.Evidence.Unknown = len(infoTerms)+unknown, unknown
 		top := all[order[0].i]
-		doc := strings.ToLower(Document(top))
 		for _, cpt := range scan.Concepts() {
 			if cpt.Generic {
 				continue
 			}
 			res.Evidence.Concepts++
-			for _, w := range strings.Fields(cpt.Canonical) {
-				if strings.Contains(doc, strings.ToLower(w)) {
-					res.Evidence.Supported++
-					break
-				}
+			if r.lex.holdsAll(strings.ToLower(cpt.Canonical), int(order[0].i)) {
+				res.Evidence.Supported++
 			}
 		}
 		for _, d := range top.Display {
