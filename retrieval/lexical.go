@@ -37,24 +37,35 @@ type posting struct {
 // count more than the remedy steps.
 func Document(p knowledge.Passage) string {
 	var b strings.Builder
-	add := func(weight int, parts ...string) {
+	eachField(p, func(weight int, s string) {
 		for range weight {
-			for _, s := range parts {
-				b.WriteString(strings.ToLower(s))
-				b.WriteByte(' ')
-			}
+			b.WriteString(strings.ToLower(s))
+			b.WriteByte(' ')
 		}
-	}
-	add(3, p.Title)
-	add(2, p.Phrasings...)
-	add(2, p.Display...)
-	add(2, p.KeyTerms...)
-	add(1, p.Summary)
-	add(1, p.Steps...)
-	if p.EN != nil {
-		add(1, p.EN.Title, p.EN.Summary)
-	}
+	})
 	return b.String()
+}
+
+// eachField calls f with every indexed field of p and its weight.
+func eachField(p knowledge.Passage, f func(weight int, s string)) {
+	f(3, p.Title)
+	for _, s := range p.Phrasings {
+		f(2, s)
+	}
+	for _, s := range p.Display {
+		f(2, s)
+	}
+	for _, s := range p.KeyTerms {
+		f(2, s)
+	}
+	f(1, p.Summary)
+	for _, s := range p.Steps {
+		f(1, s)
+	}
+	if p.EN != nil {
+		f(1, p.EN.Title)
+		f(1, p.EN.Summary)
+	}
 }
 
 // NewLexical indexes the passages.
@@ -64,20 +75,26 @@ func NewLexical(ps []knowledge.Passage) *Lexical {
 	lens := make([]float64, len(ps))
 	var total float64
 	for i, p := range ps {
-		toks := Tokens(Document(p))
-		tf := make(map[int32]float64, len(toks))
-		for _, t := range toks {
-			id, ok := l.terms[t]
-			if !ok {
-				id = int32(len(l.idf))
-				l.terms[t] = id
-				l.idf = append(l.idf, 0)
-				l.postings = append(l.postings, nil)
+		// The same term frequencies as Tokens(Document(p)), without writing
+		// the weighted copies out.
+		tf := map[int32]float64{}
+		length := 0.0
+		eachField(p, func(weight int, s string) {
+			toks := Tokens(strings.ToLower(s))
+			length += float64(weight * len(toks))
+			for _, t := range toks {
+				id, ok := l.terms[t]
+				if !ok {
+					id = int32(len(l.idf))
+					l.terms[t] = id
+					l.idf = append(l.idf, 0)
+					l.postings = append(l.postings, nil)
+				}
+				tf[id] += float64(weight)
 			}
-			tf[id]++
-		}
-		tfs[i], lens[i] = tf, float64(len(toks))
-		total += float64(len(toks))
+		})
+		tfs[i], lens[i] = tf, length
+		total += length
 	}
 	avg := 1.0
 	if len(ps) > 0 {

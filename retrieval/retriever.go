@@ -115,16 +115,13 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if opts.VectorWeight == 0 {
 		opts.VectorWeight = DefaultVectorWeight
 	}
-	r := &Retriever{base: base, an: opts.Analyzer, mode: opts.Mode, lex: NewLexical(base.All()), emb: opts.Embedder, vw: opts.VectorWeight}
-	texts := make([]string, base.Len())
-	for i, p := range base.All() {
-		texts[i] = EmbedText(p)
+	r := &Retriever{base: base, an: opts.Analyzer, mode: opts.Mode, emb: opts.Embedder, vw: opts.VectorWeight}
+	var ok bool
+	if r.lex, r.vec, ok = indexFromSnapshot(indexData, base, r.an, r.emb); !ok {
+		if err := r.build(ctx); err != nil {
+			return nil, err
+		}
 	}
-	vecs, err := r.emb.Embed(ctx, texts)
-	if err != nil {
-		return nil, fmt.Errorf("embed knowledge base: %w", err)
-	}
-	r.vec = newVectorIndex(vecs)
 	r.pos = make(map[string]int, base.Len())
 	r.byCode = map[string][]int32{}
 	for i, p := range base.All() {
@@ -136,6 +133,24 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	n := base.Len()
 	r.pool.New = func() any { return &scratch{lex: make([]float64, n), fused: make([]float64, n)} }
 	return r, nil
+}
+
+// build indexes the knowledge base: postings, and vectors (which with a
+// remote embedder makes network calls).
+func (r *Retriever) build(ctx context.Context) error {
+	texts := make([]string, r.base.Len())
+	for i, p := range r.base.All() {
+		texts[i] = EmbedText(p)
+	}
+	done := make(chan *Lexical, 1)
+	go func() { done <- NewLexical(r.base.All()) }() // the two halves in parallel
+	vecs, err := r.emb.Embed(ctx, texts)
+	r.lex = <-done
+	if err != nil {
+		return fmt.Errorf("embed knowledge base: %w", err)
+	}
+	r.vec = newVectorIndex(vecs)
+	return nil
 }
 
 // EmbedText is the text a passage is embedded as: what it is and how
