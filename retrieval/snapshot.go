@@ -32,9 +32,9 @@ const indexVersion = 1
 // indexSnapshot is what index.gob holds.
 type indexSnapshot struct {
 	Version  int
-	Source   string // knowledge.Base.Source of the base indexed
-	Analyzer string // Analyzer.Version
-	Embedder string // Embedder.Name
+	Source   string   // knowledge.Base.Source of the base indexed
+	Analyzer string   // Analyzer.Version
+	Embedder string   // Embedder.Name
 	Terms    []string // by term id
 	IDF      []float64
 	Core     []bool
