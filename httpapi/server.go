@@ -13,13 +13,12 @@ import (
 	"time"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 )
 
-// Engine answers one merchant message. It is declared here, where it is
-// consumed; the conversation engine in package bot implements it.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Reply, error)
-}
+// Engine answers one merchant message: channel.Handler, which the
+// conversation engine and handoff.Gate implement.
+type Engine = channel.Handler
 
 // Defaults used for zero Options fields.
 const (

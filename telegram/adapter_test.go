@@ -18,6 +18,7 @@ import (
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/bot/bottest"
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/ocr/ocrtest"
 	"github.com/posbot/posbot/telegram"
@@ -46,7 +47,7 @@ type harness struct {
 
 type setup struct {
 	webhook bool
-	engine  telegram.Engine // nil means the real offline engine
+	engine  channel.Engine // nil means the real offline engine
 	ocr     ocr.Reader
 	config  func(*telegram.Config)
 }
@@ -550,7 +551,7 @@ func TestDuplicateUpdateAnsweredOnce(t *testing.T) {
 
 // panicky panics on the first message of one chat, then behaves.
 type panicky struct {
-	telegram.Engine
+	channel.Engine
 	conv string
 	done atomic.Bool
 }

@@ -8,12 +8,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/metrics"
 	"github.com/posbot/posbot/pgstore"
 	"github.com/posbot/posbot/redisstore"
 	"github.com/posbot/posbot/retrieval"
-	"github.com/posbot/posbot/telegram"
 )
 
 // sessionTTL is how long a quiet conversation is remembered in Redis.
@@ -114,7 +114,7 @@ func searchFallbacks(m *metrics.Metrics) func(reason string) {
 }
 
 // dedup returns the shared delivery dedup, or nil for an in-process one.
-func (st *stores) dedup() telegram.Dedup {
+func (st *stores) dedup() channel.Dedup {
 	if st.redis == nil {
 		return nil
 	}

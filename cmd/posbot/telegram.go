@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/ocr"
@@ -92,7 +93,7 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 // before srv serves). It checks the token and registers or removes the
 // webhook before returning, so a misconfiguration fails start-up. The channel
 // stops when ctx is done; wait blocks until it has, and returns its error.
-func startTelegram(ctx context.Context, tc telegramConfig, e telegram.Engine, d telegram.Dedup, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
+func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, d channel.Dedup, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
 	if d == nil {
 		d = &dedup.Memory{}
 	}
