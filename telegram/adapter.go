@@ -3,7 +3,10 @@
 // conversation engine (one chat at a time, chats in parallel, through
 // channel.Dispatcher), reads screenshots with OCR (channel.Screens), and
 // sends the replies with inline buttons for clarifying questions and for
-// 解决了 / 没解决.
+// 解决了 / 没解决. It writes to merchants at any time as a handoff.Sender,
+// and with an agents' group (Config.AgentChatID) it is a handoff desk:
+// tickets are posted there, claimed and closed with buttons, and answered
+// by replying to them (desk.go).
 //
 // go-telegram/bot is the Bot API client; its types stay inside this package.
 package telegram
@@ -23,6 +26,7 @@ import (
 
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/ocr"
 )
 
@@ -52,6 +56,10 @@ type Config struct {
 	// WebhookURL, in webhook mode, is registered with setWebhook by Register
 	// (or when Run starts); "" leaves the registration as it is.
 	WebhookURL string
+	// AgentChatID is the agents' group: with Deps.Handoff it is a handoff
+	// desk (see Desk), and its updates are agents', never merchants'. 0
+	// means none.
+	AgentChatID int64
 
 	// Workers is how many chats are answered at once; 0 means DefaultWorkers.
 	Workers int
@@ -92,6 +100,9 @@ type Deps struct {
 	// Sleep waits between send retries; nil means a timer that stops when ctx
 	// is done. Tests inject one to observe the waits without sleeping.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Handoff is where agents in the AgentChatID group claim, answer and
+	// close tickets; nil means the group is not a desk.
+	Handoff *handoff.Service
 }
 
 // Adapter is the Telegram channel. Build it with New, then call Run; in
@@ -109,6 +120,7 @@ type Adapter struct {
 	username string
 	disp     *channel.Dispatcher
 	options  *optionMemory
+	handoff  *handoff.Service
 
 	registered atomic.Bool
 }
@@ -131,6 +143,7 @@ func New(ctx context.Context, cfg Config, e channel.Engine, d Deps) (*Adapter, e
 		sleep:   d.Sleep,
 		client:  d.HTTPClient,
 		options: &optionMemory{},
+		handoff: d.Handoff,
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -295,7 +308,11 @@ func (a *Adapter) route(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 		a.log.Debug("update ignored", "update_id", upd.ID)
 		return
 	}
-	err := a.disp.Submit(ctx, conversationID(in.chatID), func(ctx context.Context) { a.handle(ctx, in) })
+	key, job := conversationID(in.chatID), func(ctx context.Context) { a.handle(ctx, in) }
+	if a.fromAgentChat(in) {
+		key, job = deskKey(in), func(ctx context.Context) { a.deskUpdate(ctx, in) }
+	}
+	err := a.disp.Submit(ctx, key, job)
 	if err != nil {
 		a.log.Error("update dropped", "update_id", upd.ID, "chat_id", in.chatID, "err", err)
 		if fromWebhook {

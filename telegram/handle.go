@@ -26,6 +26,10 @@ type incoming struct {
 	fileSize int64  // kindImage, 0 if unknown
 	queryID  string // kindCallback
 	data     string // kindCallback
+
+	messageID int    // the message's id in its chat (0 for a callback)
+	replyText string // the text of the message this one replies to, if any
+	from      string // who sent it, as agents are named (agentName)
 }
 
 type kind int
@@ -48,7 +52,10 @@ func convert(u *models.Update) (incoming, bool) {
 		if m.From != nil && m.From.IsBot {
 			return in, false
 		}
-		in.chatID = m.Chat.ID
+		in.chatID, in.messageID, in.from = m.Chat.ID, m.ID, agentName(m.From)
+		if r := m.ReplyToMessage; r != nil {
+			in.replyText = r.Text + r.Caption
+		}
 		switch {
 		case len(m.Photo) > 0:
 			p := m.Photo[len(m.Photo)-1] // sizes are sent smallest first
@@ -69,7 +76,7 @@ func convert(u *models.Update) (incoming, bool) {
 		return in, true
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
-		in.kind, in.queryID, in.data = kindCallback, q.ID, q.Data
+		in.kind, in.queryID, in.data, in.from = kindCallback, q.ID, q.Data, agentName(&q.From)
 		switch {
 		case q.Message.Message != nil:
 			in.chatID = q.Message.Message.Chat.ID
@@ -164,8 +171,12 @@ func (a *Adapter) produce(ctx context.Context, chatID int64, fn func(context.Con
 	a.sendReply(ctx, chatID, r)
 }
 
-// sendReply sends an engine reply with its buttons.
+// sendReply sends an engine reply with its buttons; a silent reply (a
+// person owns the conversation) sends nothing.
 func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply) {
+	if r.Silent {
+		return
+	}
 	kb := keyboard(r)
 	if len(r.Options) > 0 {
 		a.options.put(chatID, r.Options, time.Now())
