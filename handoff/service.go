@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"strconv"
 	"sync"
 	"time"
 
@@ -182,9 +181,15 @@ func (s *Service) Claim(ctx context.Context, id int64, agent, via string) (Ticke
 func (s *Service) Reply(ctx context.Context, id int64, agent, text, key, via string) (Ticket, error) {
 	relayed := false
 	if key != "" {
-		dk := "relay:" + strconv.FormatInt(id, 10) + ":" + key
+		t, err := s.cfg.Tickets.Ticket(ctx, id)
+		if err != nil {
+			return t, fmt.Errorf("reply to ticket %d: %w", id, err)
+		}
+		// The ticket's creation time keeps keys apart should ticket ids
+		// start over (a new database under the same Redis).
+		dk := fmt.Sprintf("relay:%d.%d:%s", id, t.CreatedAt.UnixMicro(), key)
 		if !channel.FirstSeen(ctx, s.cfg.Relays, dk, s.log) {
-			return s.cfg.Tickets.Ticket(ctx, id)
+			return t, nil
 		}
 		defer func() {
 			if !relayed { // let a retry through
