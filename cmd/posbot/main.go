@@ -16,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// POSBOT_SUPPORT_HOURS names a time zone: the static binary carries the
+	// zone database, whatever the image it runs in has.
+	_ "time/tzdata"
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/cli"
