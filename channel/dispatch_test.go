@@ -1,7 +1,6 @@
 package channel
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,22 +11,28 @@ import (
 	"time"
 )
 
-// lockedBuffer collects logs from the workers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// records keeps the log records the workers write.
+type records struct {
+	mu   sync.Mutex
+	msgs []string // message and attributes of each record
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
+func (r *records) Enabled(context.Context, slog.Level) bool { return true }
+func (r *records) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *records) WithGroup(string) slog.Handler            { return r }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	line := rec.Message
+	rec.Attrs(func(a slog.Attr) bool { line += fmt.Sprintf(" %s=%v", a.Key, a.Value); return true })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, line)
+	return nil
 }
 
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+func (r *records) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.msgs, "\n")
 }
 
 // running starts d.Run and returns the function that stops it and waits.
@@ -107,8 +112,8 @@ func TestDispatcherKeysInParallel(t *testing.T) {
 
 func TestDispatcherPanicAndDeadline(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
-	d := NewDispatcher(DispatchConfig{Workers: 1, Timeout: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	logs := &records{}
+	d := NewDispatcher(DispatchConfig{Workers: 1, Timeout: 50 * time.Millisecond, Logger: slog.New(logs)})
 	running(t, d)
 	_ = d.Submit(context.Background(), "k", func(context.Context) { panic("boom") })
 	deadline := make(chan error, 1)
@@ -168,8 +173,8 @@ func TestDispatcherShutdownFinishesAccepted(t *testing.T) {
 // What the grace period cannot finish is cancelled or dropped, and logged.
 func TestDispatcherShutdownGraceBound(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
-	d := NewDispatcher(DispatchConfig{Workers: 1, Grace: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	logs := &records{}
+	d := NewDispatcher(DispatchConfig{Workers: 1, Grace: 100 * time.Millisecond, Logger: slog.New(logs)})
 	stop := running(t, d)
 	cancelled := make(chan error, 1)
 	started := make(chan struct{})

@@ -12,30 +12,10 @@ import (
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/bot/bottest"
+	"github.com/posbot/posbot/bot/storetest"
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/handoff"
 )
-
-// clock is a fake clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// monday10 is 10:00 on a Monday in Shanghai: in support hours.
-var monday10 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
 // desk records what it is told.
 type desk struct {
@@ -93,7 +73,7 @@ func (s *sender) got() []handoff.Notice {
 }
 
 type rig struct {
-	clock  *clock
+	clock  *storetest.Clock // Wednesday 2026-11-25 17:30 in Shanghai: in support hours
 	svc    *handoff.Service
 	gate   *handoff.Gate
 	desk   *desk
@@ -108,7 +88,7 @@ func newRig(t *testing.T, hours string, next channel.Engine) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{clock: &clock{now: monday10}, desk: &desk{}, sender: &sender{}}
+	r := &rig{clock: storetest.NewClock(), desk: &desk{}, sender: &sender{}}
 	r.engine = bottest.Engine(t, func(c *bot.Config) { c.Now = r.clock.Now })
 	r.svc, err = handoff.New(handoff.Config{Base: bottest.Base(t), Hours: h, Now: r.clock.Now,
 		Lease: 30 * time.Minute, RemindAfter: 10 * time.Minute,
@@ -141,6 +121,14 @@ func (r *rig) human(t *testing.T, conv string) bot.Reply {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// botAnswers says "交易失败<code>" and checks the bot answers it.
+func (r *rig) botAnswers(t *testing.T, conv, code, when string) {
+	t.Helper()
+	if rep := r.say(t, conv, "交易失败"+code); rep.Silent || rep.Code != code {
+		t.Errorf("%s: %+v; want the bot's answer to %s", when, rep, code)
+	}
 }
 
 func (r *rig) ticket(t *testing.T, id int64) handoff.Ticket {
@@ -224,10 +212,7 @@ func TestAskedHandoffLifecycle(t *testing.T) {
 	if !slices.Equal(kinds, want) {
 		t.Errorf("merchant notices:\n%q\nwant (the duplicate reply relayed once):\n%q", kinds, want)
 	}
-	back := r.say(t, conv, "交易失败55")
-	if back.Silent || back.Handoff || back.Code != "55" {
-		t.Errorf("after close = %+v; want the bot's answer", back)
-	}
+	r.botAnswers(t, conv, "55", "after close")
 	_, turns, _ := r.svc.Ticket(ctx, 1)
 	var roles []string
 	for _, tr := range turns {
@@ -297,11 +282,11 @@ func TestLeaseLapses(t *testing.T) {
 	if _, err := r.svc.Claim(ctx, 1, "alice", "fake"); err != nil {
 		t.Fatal(err)
 	}
-	r.clock.advance(29 * time.Minute)
+	r.clock.Advance(29 * time.Minute)
 	if rep := r.say(t, conv, "在吗"); !rep.Silent {
 		t.Fatalf("within the lease: %+v", rep)
 	}
-	r.clock.advance(2 * time.Minute)
+	r.clock.Advance(2 * time.Minute)
 	rep := r.say(t, conv, "交易失败96")
 	if rep.Silent || rep.Code != "96" {
 		t.Errorf("after the lease lapsed: %+v; want the bot's answer", rep)
@@ -328,24 +313,22 @@ func TestSweepLapsesAndReminds(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, "Mon-Fri 09:00-18:00 Asia/Shanghai", nil)
 	r.human(t, "tg:4") // held in the queue for the lease
-	r.clock.advance(10 * time.Minute)
+	r.clock.Advance(10 * time.Minute)
 	r.svc.Sweep(ctx)
 	r.svc.Sweep(ctx)
 	if k := r.desk.kinds(); !slices.Equal(k, []handoff.EventKind{handoff.EventOpened, handoff.EventReminder}) {
 		t.Errorf("desk events after 10 minutes %v; want one reminder", k)
 	}
-	r.clock.advance(21 * time.Minute)
+	r.clock.Advance(21 * time.Minute)
 	r.svc.Sweep(ctx)
 	r.svc.Sweep(ctx)
 	n := r.sender.got()
 	if len(n) != 1 || n[0].Kind != handoff.NoticeResumed || !strings.Contains(n[0].Text, "都在忙") {
 		t.Errorf("notices %+v; want one: the queue lapsed, the bot answers", n)
 	}
-	if rep := r.say(t, "tg:4", "交易失败51"); rep.Silent || rep.Code != "51" {
-		t.Errorf("after the queue lapsed: %+v", rep)
-	}
+	r.botAnswers(t, "tg:4", "51", "after the queue lapsed")
 	// Evenings bring no reminders.
-	r.clock.advance(10 * time.Hour)
+	r.clock.Advance(10 * time.Hour)
 	before := len(r.desk.kinds())
 	r.svc.Sweep(ctx)
 	if k := r.desk.kinds(); len(k) != before {
@@ -356,7 +339,7 @@ func TestSweepLapsesAndReminds(t *testing.T) {
 func TestAfterHours(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "Mon-Fri 09:00-18:00 Asia/Shanghai", nil)
-	r.clock.advance(5*24*time.Hour + 2*time.Hour) // Saturday noon
+	r.clock.Advance(2*24*time.Hour + 18*time.Hour + 30*time.Minute) // Saturday noon
 	r.say(t, "tg:5", "所有卡都刷不了，一直显示通讯失败")
 	rep := r.human(t, "tg:5")
 	for _, want := range []string{"不在人工客服的服务时间", "周一至周五 09:00-18:00", "北京时间", "周一 11-30 09:00", "1. "} {
@@ -364,9 +347,7 @@ func TestAfterHours(t *testing.T) {
 			t.Errorf("after-hours handoff lacks %q:\n%s", want, rep.Answer)
 		}
 	}
-	if next := r.say(t, "tg:5", "交易失败51"); next.Silent || next.Code != "51" {
-		t.Errorf("outside hours the bot keeps answering: %+v", next)
-	}
+	r.botAnswers(t, "tg:5", "51", "outside hours")
 }
 
 // escalating answers like the engine, and escalates what says 冻结.
@@ -398,9 +379,7 @@ func TestEscalation(t *testing.T) {
 	if tk.Priority != handoff.PriorityHigh || tk.Reason != handoff.ReasonFrozen || !tk.LeaseUntil.IsZero() {
 		t.Errorf("ticket = %+v; want high priority, not held", tk)
 	}
-	if next := r.say(t, "tg:6", "交易失败51"); next.Silent || next.Code != "51" {
-		t.Errorf("an escalated case is answered until claimed: %+v", next)
-	}
+	r.botAnswers(t, "tg:6", "51", "an escalated case before the claim")
 	if _, err := r.svc.Claim(ctx, 1, "alice", "fake"); err != nil {
 		t.Fatal(err)
 	}
@@ -420,9 +399,7 @@ func TestResetClosesTicket(t *testing.T) {
 	if tk := r.ticket(t, 1); tk.Status != handoff.StatusClosed || tk.ClosedBy != "merchant" {
 		t.Errorf("ticket after reset = %+v", tk)
 	}
-	if rep := r.say(t, "tg:7", "交易失败51"); rep.Silent || rep.Code != "51" {
-		t.Errorf("after reset: %+v", rep)
-	}
+	r.botAnswers(t, "tg:7", "51", "after reset")
 	if n := r.sender.got(); len(n) != 0 {
 		t.Errorf("the merchant who reset was sent %+v", n)
 	}

@@ -3,10 +3,10 @@ package telegram_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/posbot/posbot/bot/storetest"
 	"github.com/posbot/posbot/handoff"
 )
 
@@ -130,17 +130,14 @@ func TestAgentGroupIsNotAMerchant(t *testing.T) {
 // with the buttons; a lapsed lease gives the chat back to the bot.
 func TestTicketReminderInGroup(t *testing.T) {
 	t.Parallel()
-	var now atomic.Int64 // unix nanoseconds
-	now.Store(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC).UnixNano())
-	advance := func(d time.Duration) { now.Add(int64(d)) }
+	clock := storetest.NewClock()
 	h := start(t, setup{agentChat: agents, handoff: func(c *handoff.Config) {
-		c.Now = func() time.Time { return time.Unix(0, now.Load()) }
-		c.RemindAfter, c.Lease = 10*time.Minute, 30*time.Minute
+		c.Now, c.RemindAfter, c.Lease = clock.Now, 10*time.Minute, 30*time.Minute
 	}})
 	h.api.push(commandUpdate(1, 7201, "/human"))
 	ann := h.api.waitMessages(t, agents, 1)[0]
 	h.api.waitMessages(t, 7201, 1)
-	advance(11 * time.Minute)
+	clock.Advance(11 * time.Minute)
 	h.svc.Sweep(context.Background())
 	rem := h.api.waitMessages(t, agents, 2)[1]
 	if !strings.Contains(rem.Text, "仍无人接手") || rem.ReplyTo != ann.ID {
@@ -149,7 +146,7 @@ func TestTicketReminderInGroup(t *testing.T) {
 	if _, ok := rem.data("Claim"); !ok {
 		t.Errorf("reminder without Claim: %+v", rem.Buttons)
 	}
-	advance(20 * time.Minute)
+	clock.Advance(20 * time.Minute)
 	h.svc.Sweep(context.Background())
 	if n := h.api.waitMessages(t, 7201, 2)[1]; !strings.Contains(n.Text, "我先继续帮你") {
 		t.Errorf("merchant notice after the queue lapsed: %q", n.Text)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posbot/posbot/bot/storetest"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/metrics"
@@ -359,14 +360,12 @@ func TestTwoReplicasHandoff(t *testing.T) {
 
 	t.Run("a lapsed lease is told once", func(t *testing.T) {
 		// Both replicas' services, on the stores, with one fake clock.
-		now := time.Now()
-		var mu sync.Mutex
-		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		clock := storetest.NewClock()
 		notices := make(chan handoff.Notice, 8)
 		svcs := make([]*handoff.Service, 2)
 		for i, r := range rs {
 			svc, err := handoff.New(handoff.Config{Base: base, Tickets: r.st.pg, Transcripts: r.st.pg,
-				Leases: r.st.redis.Leases(), Relays: r.st.redis.Dedup(0), Now: clock, Lease: time.Minute})
+				Leases: r.st.redis.Leases(), Relays: r.st.redis.Dedup(0), Now: clock.Now, Lease: time.Minute})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -376,9 +375,7 @@ func TestTwoReplicasHandoff(t *testing.T) {
 		if _, err := svcs[0].Claim(context.Background(), 1, "@alice", "test"); err != nil { // renews the lease: now + 1 min
 			t.Fatal(err)
 		}
-		mu.Lock()
-		now = now.Add(2 * time.Minute)
-		mu.Unlock()
+		clock.Advance(2 * time.Minute)
 		var wg sync.WaitGroup
 		for _, svc := range svcs {
 			wg.Go(func() { svc.Sweep(context.Background()) })
