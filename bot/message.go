@@ -50,7 +50,7 @@ type Reply struct {
 	// Clarify is true when the reply mainly asks for missing facts.
 	Clarify bool `json:"clarify"`
 	// Handoff is true when the reply hands the conversation to a human:
-	// handoff.Gate opens a ticket and the bot stays silent while a person
+	// a channel opens a ticket and the bot stays silent while a person
 	// owns the conversation.
 	Handoff bool `json:"handoff"`
 	// Sources are the passages the answer rests on, best first.
@@ -66,7 +66,7 @@ type Reply struct {
 	Writer string `json:"writer,omitempty"`
 	// Escalate is true when the bot answered but a person must also take
 	// the case (suspected fraud, a frozen merchant account, money debited
-	// while the sale failed): handoff.Gate opens a ticket, the bot keeps
+	// while the sale failed): a channel opens a ticket, the bot keeps
 	// answering until a person claims it.
 	Escalate bool `json:"escalate,omitempty"`
 	// Reason says why the reply hands over or escalates: "asked",

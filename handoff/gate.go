@@ -117,7 +117,7 @@ func (g *Gate) lease(ctx context.Context, conv string) (Lease, bool) {
 
 // held passes a message to the person who owns the conversation.
 func (g *Gate) held(ctx context.Context, conv string, l Lease, text, shown string) bot.Reply {
-	r := bot.Reply{Target: knowledge.TargetNone, Handoff: true, Sources: []bot.Source{}, TextRedacted: shown, Writer: "handoff"}
+	r := bot.Reply{Target: knowledge.TargetNone, Handoff: true, Sources: []bot.Source{}, TextRedacted: shown}
 	t, err := g.svc.cfg.Tickets.Ticket(ctx, l.TicketID)
 	if err != nil {
 		g.svc.log.WarnContext(ctx, "ticket unavailable; message not relayed", "ticket_id", l.TicketID, "err", err)

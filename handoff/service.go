@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -367,6 +368,9 @@ var errUnchanged = errors.New("handoff: nothing to change")
 
 // relay passes a merchant's message to the desks and the transcript.
 func (s *Service) relay(ctx context.Context, t Ticket, text string, at time.Time) {
+	if strings.TrimSpace(text) == "" {
+		return // a button press the engine kept as an empty turn
+	}
 	text = lastFour(text)
 	s.appendTranscript(ctx, t.ConversationID, bot.Turn{Role: "merchant", Text: text, At: at})
 	s.post(ctx, t, Event{Kind: EventMerchant, Text: text}, "")
