@@ -124,6 +124,13 @@ func (g *Gate) held(ctx context.Context, conv string, l Lease, text, shown strin
 		r.Silent, r.Answer = true, withAgentText(l.Lang)
 		return r
 	}
+	if lim := g.svc.cfg.Limiter; lim != nil {
+		ok, after, err := lim.Allow(ctx, "relay:"+conv)
+		if err == nil && !ok {
+			r.Answer = slowDownText(l.Lang, after)
+			return r
+		}
+	}
 	g.svc.relay(ctx, t, lastFour(redact.Redact(text).Text), g.svc.now())
 	if l.Agent != "" {
 		r.Silent, r.Answer = true, withAgentText(l.Lang)

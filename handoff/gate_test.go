@@ -429,3 +429,27 @@ func TestPacketsInventNoNumbers(t *testing.T) {
 		}
 	}
 }
+
+// Messages relayed to a person do not pass the engine's rate limit: the
+// gate has its own.
+func TestRelayLimited(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "", nil)
+	lim := &bot.MemoryLimiter{Limit: 2, Window: time.Minute, Now: r.clock.Now}
+	var err error
+	if r.svc, err = handoff.New(handoff.Config{Base: bottest.Base(t), Now: r.clock.Now, Limiter: lim}); err != nil {
+		t.Fatal(err)
+	}
+	r.svc.Attach(r.desk)
+	r.gate = r.svc.Gate(r.engine, r.engine)
+	r.human(t, "tg:9")
+	for i := range 3 {
+		rep := r.say(t, "tg:9", fmt.Sprint("第", i, "条"))
+		if limited := strings.Contains(rep.Answer, "没有转给客服"); limited != (i == 2) {
+			t.Errorf("message %d: %q", i, rep.Answer)
+		}
+	}
+	if n := len(r.desk.kinds()); n != 3 {
+		t.Errorf("desk got %d events, want the ticket and two messages", n)
+	}
+}

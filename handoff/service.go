@@ -52,8 +52,12 @@ type Config struct {
 	Hours Hours
 	// Provider fills the provider-side escalation packet.
 	Provider Provider
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Limiter bounds, per conversation, the messages relayed to a person
+	// (key "relay:<conversation id>"), since they do not pass the engine's
+	// limit; nil means no limit.
+	Limiter bot.Limiter
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Service runs the ticket lifecycle: it opens tickets for Gate, announces

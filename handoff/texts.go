@@ -99,6 +99,14 @@ func zhDays(s string) string {
 	return strings.Join(out, "，")
 }
 
+// slowDownText answers a message over the relay limit, which the agent
+// does not get.
+func slowDownText(lang string, after time.Duration) string {
+	secs := max(1, int(after.Round(time.Second).Seconds()))
+	return text(lang, fmt.Sprintf("消息发得太快了，这条没有转给客服。请 %d 秒后再发。", secs),
+		fmt.Sprintf("Too many messages at once; this one did not reach the agent. Please send it again in %d s.", secs))
+}
+
 func takenText(lang string) string {
 	return text(lang, "人工客服已接手你的问题，接下来请直接在这里和客服沟通。",
 		"A human agent has taken your case; talk to them right here.")

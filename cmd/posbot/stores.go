@@ -125,11 +125,13 @@ func (st *stores) handoff(base *knowledge.Base) (*handoff.Service, channel.Feed,
 	hc := handoff.Config{Base: base, Lease: h.Lease, RemindAfter: h.RemindAfter, Hours: h.SupportHours,
 		Provider: h.Provider, Logger: st.log.With("component", "handoff")}
 	var feed channel.Feed = &channel.MemoryFeed{}
+	hc.Limiter = &bot.MemoryLimiter{}
 	if st.pg != nil {
 		hc.Tickets, hc.Transcripts = st.pg, st.pg
 	}
 	if st.redis != nil {
 		hc.Leases, hc.Relays, feed = st.redis.Leases(), st.redis.Dedup(0), st.redis.Feed()
+		hc.Limiter = st.redis.Limiter(0, 0)
 	}
 	svc, err := handoff.New(hc)
 	if err != nil {
