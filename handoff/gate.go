@@ -132,6 +132,8 @@ func (g *Gate) held(ctx context.Context, conv string, l Lease, text, shown strin
 		}
 	}
 	g.svc.relay(ctx, t, lastFour(redact.Redact(text).Text), g.svc.now())
+	// One line per message, as the engine's "answered".
+	g.svc.log.InfoContext(ctx, "relayed to a person", "conversation_id", conv, "ticket_id", t.ID, "agent", l.Agent)
 	if l.Agent != "" {
 		r.Silent, r.Answer = true, withAgentText(l.Lang)
 		return r
