@@ -78,6 +78,11 @@ type Reply struct {
 	// codes, questions and courtesies); for the evaluation harness, not
 	// shown to clients.
 	Evidence retrieval.Evidence `json:"-"`
+	// Silent is true when nothing is to be sent to the merchant: a person
+	// owns the conversation and the message went to them instead. Channels
+	// send nothing for a silent reply; the HTTP API returns it, Answer then
+	// being a short status line for the page.
+	Silent bool `json:"silent,omitempty"`
 	// TextRedacted is the merchant's message as the engine keeps it, card
 	// data masked: what a client shows in the merchant's own bubble instead
 	// of what was typed.

@@ -12,11 +12,12 @@ import (
 	"strings"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 )
 
 // Engine is the part of the conversation engine the terminal needs.
 type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Reply, error)
+	channel.Handler
 	Reset(ctx context.Context, conversationID string) error
 }
 

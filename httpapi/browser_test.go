@@ -50,9 +50,19 @@ func (e *scriptedEngine) messages() []bot.Message {
 	return append([]bot.Message(nil), e.got...)
 }
 
-// TestChatPageInChromium drives the chat page in headless Chromium over the
-// DevTools protocol: type and send, click a clarify option, press Enter.
-func TestChatPageInChromium(t *testing.T) {
+// browserPage is the chat page in a headless Chromium driven over the DevTools
+// protocol.
+type browserPage struct {
+	t    *testing.T
+	ctx  context.Context
+	c    *cdp
+	sess string
+}
+
+// openPage starts Chromium on url, or skips without it (fails in CI). The
+// browser stops when the test ends; the whole test is bounded by a minute.
+func openPage(t *testing.T, url string) *browserPage {
+	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -61,68 +71,84 @@ func TestChatPageInChromium(t *testing.T) {
 		t.Skipf("chromium not installed: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-
-	engine := &scriptedEngine{}
-	srv := httptest.NewServer(New(engine, Options{Logger: slog.New(slog.DiscardHandler)}))
-	defer srv.Close()
-
+	t.Cleanup(cancel)
 	wsURL := startChromium(ctx, t, bin)
 	c, err := dialCDP(ctx, wsURL, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		// Closing the browser lets it flush its profile before it is killed.
 		_ = c.call(ctx, "", "Browser.close", nil, nil)
 		c.Close()
-	}()
-	page := attachPage(ctx, t, c)
-
-	run := func(expr string, out any) {
-		t.Helper()
-		if err := c.eval(ctx, page, expr, out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// waitFor polls until the page expression is true; the 60 s context bounds it.
-	waitFor := func(what, expr string) {
-		t.Helper()
-		for {
-			var ok bool
-			if err := c.eval(ctx, page, expr, &ok); err == nil && ok {
-				return
-			}
-			select {
-			case <-ctx.Done():
-				var text string
-				_ = c.eval(context.Background(), page, `document.querySelector("#messages")?.innerText ?? ""`, &text)
-				t.Fatalf("waiting for %s: %v; messages:\n%s", what, ctx.Err(), text)
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}
-	botSays := func(s string) string {
-		return `[...document.querySelectorAll(".msg.bot")].some(e => e.textContent.includes(` + jsString(s) + `))`
-	}
-
-	if err := c.call(ctx, page, "Runtime.enable", nil, nil); err != nil {
+	})
+	p := &browserPage{t: t, ctx: ctx, c: c, sess: attachPage(ctx, t, c)}
+	if err := c.call(ctx, p.sess, "Runtime.enable", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	var nav struct {
 		ErrorText string `json:"errorText"`
 	}
-	if err := c.call(ctx, page, "Page.navigate", map[string]string{"url": srv.URL + "/"}, &nav); err != nil || nav.ErrorText != "" {
-		t.Fatalf("navigate to %s: %v %s", srv.URL, err, nav.ErrorText)
+	if err := c.call(ctx, p.sess, "Page.navigate", map[string]string{"url": url}, &nav); err != nil || nav.ErrorText != "" {
+		t.Fatalf("navigate to %s: %v %s", url, err, nav.ErrorText)
 	}
-	waitFor("the page", `document.readyState === "complete" && !!document.querySelector("#input")`)
+	p.waitFor("the page", `document.readyState === "complete" && !!document.querySelector("#input")`)
+	return p
+}
 
-	// 1. Type a message and click 发送.
-	run(`(() => {
-		document.querySelector("#input").value = "刷卡显示交易失败51";
+// run evaluates a page expression into out (if not nil).
+func (p *browserPage) run(expr string, out any) {
+	p.t.Helper()
+	if err := p.c.eval(p.ctx, p.sess, expr, out); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// waitFor polls until the page expression is true; the minute bounds it.
+func (p *browserPage) waitFor(what, expr string) {
+	p.t.Helper()
+	for {
+		var ok bool
+		if err := p.c.eval(p.ctx, p.sess, expr, &ok); err == nil && ok {
+			return
+		}
+		select {
+		case <-p.ctx.Done():
+			var text string
+			_ = p.c.eval(context.Background(), p.sess, `document.querySelector("#messages")?.innerText ?? ""`, &text)
+			p.t.Fatalf("waiting for %s: %v; messages:\n%s", what, p.ctx.Err(), text)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// send types text into the input and clicks 发送.
+func (p *browserPage) send(text string) {
+	p.t.Helper()
+	p.run(`(() => {
+		document.querySelector("#input").value = `+jsString(text)+`;
 		document.querySelector("#send").click();
 		return true;
 	})()`, nil)
+}
+
+// says is a page expression: some element matching selector contains s.
+func says(selector, s string) string {
+	return `[...document.querySelectorAll(` + jsString(selector) + `)].some(e => e.textContent.includes(` + jsString(s) + `))`
+}
+
+// TestChatPageInChromium drives the chat page in headless Chromium over the
+// DevTools protocol: type and send, click a clarify option, press Enter.
+func TestChatPageInChromium(t *testing.T) {
+	engine := &scriptedEngine{}
+	srv := httptest.NewServer(New(engine, Options{Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	p := openPage(t, srv.URL+"/")
+	ctx, c, page, run, waitFor := p.ctx, p.c, p.sess, p.run, p.waitFor
+	botSays := func(s string) string { return says(".msg.bot", s) }
+
+	// 1. Type a message and click 发送.
+	p.send("刷卡显示交易失败51")
 	waitFor("the first answer", botSays("收到：刷卡显示交易失败51"))
 
 	var first struct {
@@ -347,4 +373,47 @@ func attachPage(ctx context.Context, t *testing.T, c *cdp) string {
 		t.Fatal(err)
 	}
 	return attached.SessionID
+}
+
+// TestChatPageHandoffInChromium: the merchant asks for a person on the
+// page; an agent claims, replies and closes over the agent API; the page
+// shows the agent's message live, a status line while a person has the
+// chat, and the bot's answers again after the close.
+func TestChatPageHandoffInChromium(t *testing.T) {
+	ts, _ := handoffServer(t, agentToken)
+	p := openPage(t, ts.URL+"/")
+
+	p.send("刷卡显示交易失败51")
+	p.waitFor("the bot's answer", says(".msg.bot", "余额"))
+	p.send("转人工")
+	p.waitFor("the queue position", says(".msg.bot", "工单 #1"))
+	var summary bool
+	p.run(`document.querySelector("#messages").innerText.includes("摘要")`, &summary)
+	if summary {
+		t.Error("the page shows the agents' summary")
+	}
+
+	if code := call(t, "POST", ts.URL+"/v1/tickets/1/claim", agentToken, `{"agent":"alice"}`, nil); code != 200 {
+		t.Fatalf("claim = %d", code)
+	}
+	p.waitFor("the taken notice", says(".msg.status", "人工客服已接手"))
+	bots := 0
+	p.run(`document.querySelectorAll(".msg.bot").length`, &bots)
+	p.send("参考号 123456789012")
+	p.waitFor("the status line for a silent reply", says(".msg.status", "已转给人工客服"))
+	if code := call(t, "POST", ts.URL+"/v1/tickets/1/reply", agentToken, `{"text":"收到，正在帮你查"}`, nil); code != 200 {
+		t.Fatalf("reply = %d", code)
+	}
+	p.waitFor("the agent's message", says(".msg.agent", "人工客服：收到，正在帮你查"))
+	var now int
+	p.run(`document.querySelectorAll(".msg.bot").length`, &now)
+	if now != bots {
+		t.Errorf("the bot answered while a person had the chat (%d bot bubbles, was %d)", now, bots)
+	}
+	if code := call(t, "POST", ts.URL+"/v1/tickets/1/close", agentToken, "", nil); code != 200 {
+		t.Fatalf("close = %d", code)
+	}
+	p.waitFor("the closed notice", says(".msg.status", "人工客服已结束本次服务"))
+	p.send("交易失败55")
+	p.waitFor("the bot again", says(".msg.bot", "55"))
 }

@@ -1,25 +1,27 @@
 // Package httpapi is posbot's HTTP channel: a JSON endpoint that hands
-// merchant messages to the conversation engine, a health check, and a small
-// chat page for trying the bot from a browser or phone.
+// merchant messages to the conversation engine, a health check, a small
+// chat page for trying the bot from a browser or phone with a server-sent
+// events stream for what agents write, and the agent API of the handoff.
 package httpapi
 
 import (
-	"github.com/posbot/posbot/logging"
-
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"time"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/logging"
 )
 
-// Engine answers one merchant message. It is declared here, where it is
-// consumed; the conversation engine in package bot implements it.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Reply, error)
-}
+// Engine answers one merchant message: channel.Handler, which the
+// conversation engine and handoff.Gate implement.
+type Engine = channel.Handler
 
 // Defaults used for zero Options fields.
 const (
@@ -51,6 +53,17 @@ type Options struct {
 	// client; empty means the header is ignored and the client is the
 	// connection's address.
 	TrustedProxies []netip.Prefix
+	// Feed carries agents' messages and status changes to the chat page
+	// (GET /v1/conversations/{id}/events); nil means no event stream.
+	Feed channel.Feed
+	// StreamFor is how long one event stream stays open; 0 means
+	// DefaultStreamFor.
+	StreamFor time.Duration
+	// Agents serves the agent API (/v1/tickets…); nil means no agent API.
+	Agents *handoff.Service
+	// AgentToken is the bearer token the agent API requires
+	// (POSBOT_AGENT_TOKEN); with "" every agent API call is refused.
+	AgentToken string
 }
 
 // Server is the HTTP channel. It routes requests, gives each one a request id
@@ -67,10 +80,20 @@ type Server struct {
 
 	newConvs bot.Limiter
 	proxies  []netip.Prefix
+
+	feed       channel.Feed
+	streamFor  time.Duration
+	streams    context.Context // done when CloseStreams is called
+	endStreams context.CancelFunc
+	agents     *handoff.Service
+	agentToken []byte // SHA-256 of the token; nil: refuse every call
 }
 
 // New returns a Server that answers messages with e and serves the routes
-// POST /v1/messages, GET /healthz and GET /.
+// POST /v1/messages, GET /healthz and GET /; with a Feed also
+// GET /v1/conversations/{id}/events, and with Agents the agent API:
+// GET /v1/tickets, GET /v1/tickets/{id} and POST /v1/tickets/{id}/claim,
+// /reply and /close.
 func New(e Engine, opts Options) *Server {
 	s := &Server{
 		engine:  e,
@@ -82,7 +105,19 @@ func New(e Engine, opts Options) *Server {
 
 		newConvs: opts.NewConversations,
 		proxies:  opts.TrustedProxies,
+
+		feed:      opts.Feed,
+		streamFor: opts.StreamFor,
+		agents:    opts.Agents,
 	}
+	if opts.AgentToken != "" {
+		sum := sha256.Sum256([]byte(opts.AgentToken))
+		s.agentToken = sum[:]
+	}
+	if s.streamFor <= 0 {
+		s.streamFor = DefaultStreamFor
+	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -103,7 +138,31 @@ func New(e Engine, opts Options) *Server {
 	s.mux.HandleFunc("/v1/messages", methodNotAllowed(http.MethodPost))
 	s.mux.HandleFunc("GET /healthz", handleHealth)
 	s.mux.Handle("GET /{$}", s.page)
+	if s.feed != nil {
+		s.mux.HandleFunc("GET "+eventsRoute, s.handleEvents)
+	}
+	if s.agents != nil {
+		s.mountAgents()
+	}
 	return s
+}
+
+// eventsRoute is the event stream's route; eventsPath matches its paths.
+const eventsRoute = "/v1/conversations/{id}/events"
+
+var eventsPath = regexp.MustCompile(`^/v1/conversations/[^/]+/events$`)
+
+// Routes returns the patterns the Server serves as configured, for
+// metrics that label requests by route.
+func (s *Server) Routes() []string {
+	r := []string{"POST /v1/messages", "/v1/messages", "GET /healthz", "GET /{$}"}
+	if s.feed != nil {
+		r = append(r, "GET "+eventsRoute)
+	}
+	if s.agents != nil {
+		r = append(r, agentRoutes...)
+	}
+	return r
 }
 
 // Handle mounts h at pattern (http.ServeMux syntax, e.g. "POST /telegram"),
@@ -117,8 +176,12 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestIDFrom(r)
-	ctx, cancel := context.WithTimeout(logging.With(withRequestID(r.Context(), id), "request_id", id), s.timeout)
-	defer cancel()
+	ctx := logging.With(withRequestID(r.Context(), id), "request_id", id)
+	if !streaming(r) { // an event stream bounds itself (StreamFor)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	r = r.WithContext(ctx)
 
 	rw := &recorder{ResponseWriter: w}

@@ -5,21 +5,16 @@ import (
 	"time"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 )
 
-// Engine answers one merchant message; *bot.Engine implements it, and so does
-// the decorator returned by Metrics.Engine.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Reply, error)
-}
+// Engine answers one merchant message: channel.Handler, which *bot.Engine
+// implements, and so does the decorator returned by Metrics.Engine.
+type Engine = channel.Handler
 
-// FullEngine is an Engine that also takes feedback and resets conversations,
-// as the Telegram channel needs; *bot.Engine implements it.
-type FullEngine interface {
-	Engine
-	Feedback(ctx context.Context, conversationID string, solved bool) (bot.Reply, error)
-	Reset(ctx context.Context, conversationID string) error
-}
+// FullEngine is an Engine that also takes feedback and resets
+// conversations, as chat channels need: channel.Engine.
+type FullEngine = channel.Engine
 
 // Engine returns e measured: every message counts by channel, its latency is
 // observed, and its reply's confidence, kind, escalation target and writer

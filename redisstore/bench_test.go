@@ -3,11 +3,13 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/handoff"
 )
 
 // benchMessages is a realistic mix: a vague opener, a triage answer, a code,
@@ -91,5 +93,28 @@ func benchEngineParallel(b *testing.B, e *bot.Engine) {
 func handle(b *testing.B, e *bot.Engine, conv, text string) {
 	if _, err := e.Handle(context.Background(), bot.Message{ConversationID: conv, Channel: "bench", Text: text}); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkLeaseLookup is what the handoff gate asks Redis on every message
+// (POSBOT_TEST_REDIS_URL): the conversation's lease, found or not.
+func BenchmarkLeaseLookup(b *testing.B) {
+	u := testRedisURL(b)
+	if u == "" {
+		b.Skip("POSBOT_TEST_REDIS_URL is not set")
+	}
+	ctx := context.Background()
+	l := openTest(b, u, testPrefix(b)).Leases()
+	if err := l.PutLease(ctx, "tg:held", handoff.Lease{TicketID: 1, Agent: "alice"}); err != nil {
+		b.Fatal(err)
+	}
+	for _, conv := range []string{"tg:none", "tg:held"} {
+		b.Run(conv, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := l.Lease(ctx, conv); err != nil && !errors.Is(err, handoff.ErrNotFound) {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

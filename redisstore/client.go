@@ -1,6 +1,8 @@
 // Package redisstore keeps posbot's shared state in Redis, so that several
 // stateless replicas can serve one chat: conversation state, delivery dedup,
-// per-chat rate limits, per-chat locks and the model-answer cache.
+// per-chat rate limits, per-chat locks, the model-answer cache, the handoff
+// leases that keep every replica silent while a person owns a chat, and the
+// feed that carries agents' messages to the replica holding a web chat page.
 //
 // Every Redis call is bounded by Options.Timeout, so a dead or hung Redis
 // costs a message a few hundred milliseconds, never a stall. The stores
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +58,9 @@ type Client struct {
 	observe func(store, op string, d time.Duration, err error)
 	log     *slog.Logger
 	down    atomic.Bool // the last call failed; for logging transitions once
+
+	mu      sync.Mutex
+	closers []func() // long-lived subscriptions, closed with the Client
 }
 
 // Open connects to the Redis at rawURL (redis://[user:pass@]host:port/db or
@@ -113,9 +119,23 @@ func (c *Client) Ping(ctx context.Context) error {
 	})
 }
 
-// Close closes the connection pool. Stores built from c must not be used after.
+// Close closes the connection pool and the feed's subscription. Stores
+// built from c must not be used after.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	closers := c.closers
+	c.closers = nil
+	c.mu.Unlock()
+	for _, f := range closers {
+		f()
+	}
 	return c.rdb.Close()
+}
+
+func (c *Client) onClose(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closers = append(c.closers, f)
 }
 
 func (c *Client) key(kind, key string) string {

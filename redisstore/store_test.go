@@ -10,6 +10,10 @@ import (
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/bot/storetest"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/channel/channeltest"
+	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/handoff/handofftest"
 )
 
 func TestSessions(t *testing.T) {
@@ -194,6 +198,28 @@ func TestOpen(t *testing.T) {
 			if strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("error %q leaks the password", err)
 			}
+		})
+	}
+}
+
+func TestLeases(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			handofftest.Leases(t, func(t *testing.T) handoff.Leases {
+				c, _, _ := b.open(t)
+				return c.Leases()
+			})
+		})
+	}
+}
+
+func TestFeed(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			channeltest.Feed(t, func(t *testing.T) (channel.Feed, channel.Feed) {
+				c1, c2, _ := b.open(t)
+				return c1.Feed(), c2.Feed()
+			})
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/handoff"
 )
 
 // TestEveryKeyHasTTL writes through every store and checks that each key
@@ -30,6 +32,12 @@ func TestEveryKeyHasTTL(t *testing.T) {
 			if err := c.AnswerCache(0).Put(ctx, "v1:abc", "answer"); err != nil {
 				t.Fatal(err)
 			}
+			if err := c.Leases().PutLease(ctx, "tg:1", handoff.Lease{TicketID: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Feed().Publish(ctx, "http:1", channel.Event{Kind: "agent", Text: "您好"}); err != nil {
+				t.Fatal(err)
+			}
 			unlock, err := c.Locker(0).Lock(ctx, "conv:tg:1")
 			if err != nil {
 				t.Fatal(err)
@@ -51,8 +59,8 @@ func TestEveryKeyHasTTL(t *testing.T) {
 			if err := iter.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if keys != 5 {
-				t.Errorf("found %d keys, want 5 (session, dedup, rate, answer, lock)", keys)
+			if keys != 7 {
+				t.Errorf("found %d keys, want 7 (session, dedup, rate, answer, lease, feed, lock)", keys)
 			}
 		})
 	}

@@ -1,8 +1,12 @@
 // Package telegram is posbot's Telegram channel. It receives updates by long
 // polling or through a webhook, hands each merchant message to the
-// conversation engine (one chat at a time, chats in parallel), reads
-// screenshots with OCR, and sends the replies with inline buttons for
-// clarifying questions and for 解决了 / 没解决.
+// conversation engine (one chat at a time, chats in parallel, through
+// channel.Dispatcher), reads screenshots with OCR (channel.Screens), and
+// sends the replies with inline buttons for clarifying questions and for
+// 解决了 / 没解决. It writes to merchants at any time as a handoff.Sender,
+// and with an agents' group (Config.AgentChatID) it is a handoff desk:
+// tickets are posted there, claimed and closed with buttons, and answered
+// by replying to them (desk.go).
 //
 // go-telegram/bot is the Bot API client; its types stay inside this package.
 package telegram
@@ -20,48 +24,22 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/ocr"
-)
-
-// Engine answers merchants' messages; *bot.Engine implements it.
-type Engine interface {
-	Handle(ctx context.Context, m bot.Message) (bot.Reply, error)
-	Feedback(ctx context.Context, conversationID string, solved bool) (bot.Reply, error)
-	Reset(ctx context.Context, conversationID string) error
-}
-
-// Dedup remembers which updates were seen, so a redelivered update is
-// answered once. *dedup.Memory implements it; a shared store (Redis) lets
-// several replicas share it.
-type Dedup interface {
-	// FirstSeen reports whether key is seen for the first time, and remembers it.
-	FirstSeen(ctx context.Context, key string) (bool, error)
-}
-
-// forgetter is implemented by Dedup stores that can take a key back; the
-// webhook uses it when it accepted an update but could not queue it, so that
-// Telegram's redelivery is not dropped as a duplicate.
-type forgetter interface {
-	Forget(ctx context.Context, key string) error
-}
-
-var (
-	_ Engine = (*bot.Engine)(nil)
-	_ Dedup  = (*dedup.Memory)(nil)
 )
 
 // Defaults used for zero Config fields.
 const (
-	DefaultWorkers        = 8
-	DefaultQueueSize      = 64
-	DefaultUpdateTimeout  = 60 * time.Second
+	DefaultWorkers        = channel.DefaultWorkers
+	DefaultQueueSize      = channel.DefaultQueueSize
+	DefaultUpdateTimeout  = channel.DefaultTimeout
 	DefaultPollTimeout    = 50 * time.Second
-	DefaultMaxImageBytes  = 10 << 20
+	DefaultMaxImageBytes  = channel.DefaultMaxImageBytes
 	DefaultSendRetries    = 3
 	DefaultTypingInterval = 4 * time.Second
-	DefaultShutdownGrace  = 10 * time.Second
+	DefaultShutdownGrace  = channel.DefaultGrace
 )
 
 // Config holds the adapter's settings. Only Token is required; every other
@@ -78,6 +56,10 @@ type Config struct {
 	// WebhookURL, in webhook mode, is registered with setWebhook by Register
 	// (or when Run starts); "" leaves the registration as it is.
 	WebhookURL string
+	// AgentChatID is the agents' group: with Deps.Handoff it is a handoff
+	// desk (see Desk), and its updates are agents', never merchants'. 0
+	// means none.
+	AgentChatID int64
 
 	// Workers is how many chats are answered at once; 0 means DefaultWorkers.
 	Workers int
@@ -96,8 +78,8 @@ type Config struct {
 	// TypingInterval is how often the typing action is repeated while an
 	// answer is produced; 0 means DefaultTypingInterval.
 	TypingInterval time.Duration
-	// ShutdownGrace is how long updates in progress may still run once Run's
-	// context is cancelled; 0 means DefaultShutdownGrace.
+	// ShutdownGrace is how long the updates already accepted may still run
+	// once Run's context is cancelled; 0 means DefaultShutdownGrace.
 	ShutdownGrace time.Duration
 }
 
@@ -106,7 +88,7 @@ type Config struct {
 type Deps struct {
 	// Dedup drops redelivered updates; nil means an in-memory store is used
 	// (enough for one replica).
-	Dedup Dedup
+	Dedup channel.Dedup
 	// OCR reads screenshots; nil means photos are answered with a request to
 	// type the code.
 	OCR ocr.Reader
@@ -118,30 +100,34 @@ type Deps struct {
 	// Sleep waits between send retries; nil means a timer that stops when ctx
 	// is done. Tests inject one to observe the waits without sleeping.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Handoff is where agents in the AgentChatID group claim, answer and
+	// close tickets; nil means the group is not a desk.
+	Handoff *handoff.Service
 }
 
 // Adapter is the Telegram channel. Build it with New, then call Run; in
 // webhook mode also mount WebhookHandler. It is safe for concurrent use.
 type Adapter struct {
 	cfg      Config
-	engine   Engine
-	dedup    Dedup
-	ocr      ocr.Reader
+	engine   channel.Engine
+	dedup    channel.Dedup
+	screens  *channel.Screens
 	log      *slog.Logger
 	sleep    func(ctx context.Context, d time.Duration) error
 	client   *http.Client
 	bot      *tgbot.Bot
 	botID    int64
 	username string
-	disp     *dispatcher
+	disp     *channel.Dispatcher
 	options  *optionMemory
+	handoff  *handoff.Service
 
 	registered atomic.Bool
 }
 
 // New checks the token with getMe and returns an Adapter. It returns an error
 // if the token is empty or refused, or the Bot API cannot be reached.
-func New(ctx context.Context, cfg Config, e Engine, d Deps) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, e channel.Engine, d Deps) (*Adapter, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New("telegram: empty token")
 	}
@@ -153,11 +139,11 @@ func New(ctx context.Context, cfg Config, e Engine, d Deps) (*Adapter, error) {
 		cfg:     cfg,
 		engine:  e,
 		dedup:   d.Dedup,
-		ocr:     d.OCR,
 		log:     d.Logger,
 		sleep:   d.Sleep,
 		client:  d.HTTPClient,
 		options: &optionMemory{},
+		handoff: d.Handoff,
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -174,7 +160,9 @@ func New(ctx context.Context, cfg Config, e Engine, d Deps) (*Adapter, error) {
 		// sends as PollTimeout-1s; every call also has its own deadline.
 		a.client = &http.Client{Timeout: cfg.PollTimeout + 10*time.Second}
 	}
-	a.disp = newDispatcher(cfg.Workers, cfg.QueueSize, cfg.UpdateTimeout, cfg.ShutdownGrace, a.log)
+	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
+	a.disp = channel.NewDispatcher(channel.DispatchConfig{Workers: cfg.Workers, QueueSize: cfg.QueueSize,
+		Timeout: cfg.UpdateTimeout, Grace: cfg.ShutdownGrace, Logger: a.log})
 
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(), // called below, with the caller's context
@@ -264,8 +252,8 @@ func (a *Adapter) Register(ctx context.Context) error {
 	return nil
 }
 
-// Run handles updates until ctx is done, then lets the updates in progress
-// finish (within ShutdownGrace) and returns. With long polling it polls
+// Run handles updates until ctx is done, then finishes the updates already
+// accepted (within ShutdownGrace, logging any it could not) and returns. With long polling it polls
 // getUpdates; in webhook mode it handles what WebhookHandler receives. It
 // calls Register first unless that succeeded before, and returns its error.
 func (a *Adapter) Run(ctx context.Context) error {
@@ -273,7 +261,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.disp.run(ctx)
+		a.disp.Run(ctx)
 	}()
 	defer func() {
 		cancel()
@@ -320,7 +308,11 @@ func (a *Adapter) route(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 		a.log.Debug("update ignored", "update_id", upd.ID)
 		return
 	}
-	err := a.disp.submit(ctx, in.chatID, func(ctx context.Context) { a.handle(ctx, in) })
+	key, job := conversationID(in.chatID), func(ctx context.Context) { a.handle(ctx, in) }
+	if a.fromAgentChat(in) {
+		key, job = deskKey(in), func(ctx context.Context) { a.deskUpdate(ctx, in) }
+	}
+	err := a.disp.Submit(ctx, key, job)
 	if err != nil {
 		a.log.Error("update dropped", "update_id", upd.ID, "chat_id", in.chatID, "err", err)
 		if fromWebhook {
@@ -329,18 +321,10 @@ func (a *Adapter) route(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 	}
 }
 
-// firstSeen reports whether the update is new. When the store fails the
-// update counts as new: a rare double answer beats no answer.
+// firstSeen reports whether the update is new (failing open, see
+// channel.FirstSeen).
 func (a *Adapter) firstSeen(ctx context.Context, id int64) bool {
-	first, err := a.dedup.FirstSeen(ctx, a.dedupKey(id))
-	if err != nil {
-		a.log.Warn("dedup store failed; handling update anyway", "update_id", id, "err", err)
-		return true
-	}
-	if !first {
-		a.log.Info("duplicate update dropped", "update_id", id)
-	}
-	return first
+	return channel.FirstSeen(ctx, a.dedup, a.dedupKey(id), a.log.With("update_id", id))
 }
 
 func (a *Adapter) dedupKey(id int64) string {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/bot/bottest"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/ocr/ocrtest"
 	"github.com/posbot/posbot/telegram"
@@ -39,6 +41,7 @@ type harness struct {
 	a        *telegram.Adapter
 	logs     *syncBuffer
 	outcomes *bot.MemoryOutcomes
+	svc      *handoff.Service // with setup.agentChat
 
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -46,9 +49,14 @@ type harness struct {
 
 type setup struct {
 	webhook bool
-	engine  telegram.Engine // nil means the real offline engine
+	engine  channel.Engine // nil means the real offline engine
 	ocr     ocr.Reader
 	config  func(*telegram.Config)
+	// agentChat, when set, is the agents' group: the real engine is gated
+	// by a handoff service whose desk the group is.
+	agentChat int64
+	// handoff configures that service.
+	handoff func(*handoff.Config)
 }
 
 // start runs an Adapter against a fresh fake Bot API until the test ends.
@@ -59,7 +67,19 @@ func start(t testing.TB, s setup) *harness {
 	if e == nil {
 		e = realEngine(t, h.outcomes)
 	}
-	cfg := telegram.Config{Token: token, ServerURL: h.api.URL(), UpdateTimeout: 30 * time.Second}
+	if s.agentChat != 0 {
+		engine := realEngine(t, h.outcomes)
+		hc := handoff.Config{Base: bottest.Base(t)}
+		if s.handoff != nil {
+			s.handoff(&hc)
+		}
+		svc, err := handoff.New(hc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.svc, e = svc, svc.Gate(engine, engine)
+	}
+	cfg := telegram.Config{Token: token, ServerURL: h.api.URL(), UpdateTimeout: 30 * time.Second, AgentChatID: s.agentChat}
 	if s.webhook {
 		cfg.WebhookSecret = secret
 		cfg.WebhookURL = "https://posbot.example/telegram/webhook"
@@ -68,14 +88,19 @@ func start(t testing.TB, s setup) *harness {
 		s.config(&cfg)
 	}
 	a, err := telegram.New(context.Background(), cfg, e, telegram.Deps{
-		OCR:    s.ocr,
-		Logger: testLogger(h.logs),
-		Sleep:  h.sleep,
+		OCR:     s.ocr,
+		Logger:  testLogger(h.logs),
+		Sleep:   h.sleep,
+		Handoff: h.svc,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.a = a
+	if h.svc != nil {
+		h.svc.Attach(a.Desk())
+		h.svc.SetSender("telegram", a)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -543,14 +568,14 @@ func TestDuplicateUpdateAnsweredOnce(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		got := messages(h.api.snapshot(), 8002)
 		if len(got) != 2 || !strings.Contains(got[1].Text, "使用说明") {
-			t.Errorf("replies %q, want one answer to 42 and one to 43", got)
+			t.Errorf("replies %+v, want one answer to 42 and one to 43", got)
 		}
 	})
 }
 
 // panicky panics on the first message of one chat, then behaves.
 type panicky struct {
-	telegram.Engine
+	channel.Engine
 	conv string
 	done atomic.Bool
 }
@@ -649,7 +674,7 @@ func TestUpdateDeadline(t *testing.T) {
 	h.api.push(textUpdate(1, 9500, "slow"), textUpdate(2, 9500, "next"))
 	got := h.api.waitMessages(t, 9500, 2)
 	if !strings.Contains(got[0].Text, "抱歉") || got[1].Text != "fast" {
-		t.Errorf("replies %q, want an apology then the next answer", got)
+		t.Errorf("replies %+v, want an apology then the next answer", got)
 	}
 }
 

@@ -37,9 +37,10 @@ type fakeAPI struct {
 
 // apiCall is one recorded Bot API call.
 type apiCall struct {
-	Method string
-	Form   map[string]string
-	Failed bool // answered with an error
+	Method    string
+	Form      map[string]string
+	Failed    bool // answered with an error
+	MessageID int  // sendMessage: the id of the message sent
 }
 
 func newFakeAPI(t testing.TB, token string) *fakeAPI {
@@ -136,6 +137,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.msgID++
 		id := f.msgID
 		f.mu.Unlock()
+		c.MessageID = id
 		chat, _ := strconv.ParseInt(form["chat_id"], 10, 64)
 		text, _ := json.Marshal(form["text"])
 		result = fmt.Sprintf(`{"message_id":%d,"date":1764000000,"chat":{"id":%d,"type":"private"},"text":%s}`, id, chat, text)
@@ -261,8 +263,10 @@ func (f *fakeAPI) waitMessages(t testing.TB, chat int64, n int) []sentMessage {
 
 // sentMessage is a sendMessage call that succeeded.
 type sentMessage struct {
+	ID      int
 	Text    string
 	Buttons [][]button // nil without reply_markup
+	ReplyTo int        // the message it replies to, 0 for none
 }
 
 type button struct {
@@ -295,7 +299,16 @@ func messages(calls []apiCall, chat int64) []sentMessage {
 		if c.Method != "sendMessage" || c.Failed || c.Form["chat_id"] != want {
 			continue
 		}
-		m := sentMessage{Text: c.Form["text"]}
+		m := sentMessage{ID: c.MessageID, Text: c.Form["text"]}
+		if rp := c.Form["reply_parameters"]; rp != "" {
+			var p struct {
+				MessageID int `json:"message_id"`
+			}
+			if err := json.Unmarshal([]byte(rp), &p); err != nil {
+				panic(fmt.Sprintf("reply_parameters %q: %v", rp, err))
+			}
+			m.ReplyTo = p.MessageID
+		}
 		if rm := c.Form["reply_markup"]; rm != "" {
 			var kb struct {
 				InlineKeyboard [][]button `json:"inline_keyboard"`
@@ -359,6 +372,27 @@ func documentUpdate(id, chat int64, fileID, mime string, size int) string {
 func callbackUpdate(id, chat int64, data string) string {
 	return fmt.Sprintf(`{"update_id":%d,"callback_query":{"id":"cq%d","from":{"id":%d,"is_bot":false,"first_name":"商户"},"chat_instance":"ci","data":%q,"message":{"message_id":1,"date":1764000000,"chat":{"id":%d,"type":"private"},"text":"…"}}}`,
 		id, id, chat, data, chat)
+}
+
+// agentMessage is a message an agent writes in the agents' group, as a reply
+// to the bot's message replyTo (0 for none) whose text was replyText.
+func agentMessage(id, group int64, msgID int, agent, text string, replyTo int, replyText string) string {
+	t, _ := json.Marshal(text)
+	reply := ""
+	if replyTo != 0 {
+		rt, _ := json.Marshal(replyText)
+		reply = fmt.Sprintf(`,"reply_to_message":{"message_id":%d,"date":1764000000,"chat":{"id":%d,"type":"supergroup","title":"客服组"},"from":{"id":123456,"is_bot":true,"first_name":"posbot","username":"posbot_test_bot"},"text":%s}`,
+			replyTo, group, rt)
+	}
+	return fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1764000000,"chat":{"id":%d,"type":"supergroup","title":"客服组"},"from":{"id":4242,"is_bot":false,"first_name":"Alice","username":%q},"text":%s%s}}`,
+		id, msgID, group, agent, t, reply)
+}
+
+// agentCallback is an agent pressing a button of the bot's message msgID in
+// the agents' group.
+func agentCallback(id, group int64, msgID int, agent, data string) string {
+	return fmt.Sprintf(`{"update_id":%d,"callback_query":{"id":"cq%d","from":{"id":4242,"is_bot":false,"first_name":"Alice","username":%q},"chat_instance":"ci","data":%q,"message":{"message_id":%d,"date":1764000000,"chat":{"id":%d,"type":"supergroup","title":"客服组"},"text":"…"}}}`,
+		id, id, agent, data, msgID, group)
 }
 
 // syncBuffer collects log output from many goroutines.

@@ -9,21 +9,20 @@ import (
 	"net/url"
 
 	tgbot "github.com/go-telegram/bot"
+
+	"github.com/posbot/posbot/channel"
 )
 
-// errFileTooLarge is returned for a file over MaxImageBytes.
-var errFileTooLarge = errors.New("telegram: file too large")
-
 // download fetches a file through getFile and the file link, reading at most
-// MaxImageBytes. The link holds the bot token: it is never logged, and errors
-// that would carry it are stripped of it.
-func (a *Adapter) download(ctx context.Context, fileID string) ([]byte, error) {
+// max bytes (channel.ErrTooLarge beyond). The link holds the bot token: it is
+// never logged, and errors that would carry it are stripped of it.
+func (a *Adapter) download(ctx context.Context, fileID string, max int64) ([]byte, error) {
 	f, err := a.bot.GetFile(ctx, &tgbot.GetFileParams{FileID: fileID})
 	if err != nil {
 		return nil, fmt.Errorf("get file: %s", a.scrub(err))
 	}
-	if f.FileSize > a.cfg.MaxImageBytes {
-		return nil, errFileTooLarge
+	if f.FileSize > max {
+		return nil, channel.ErrTooLarge
 	}
 	if f.FilePath == "" {
 		return nil, errors.New("get file: no file path")
@@ -44,15 +43,15 @@ func (a *Adapter) download(ctx context.Context, fileID string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("download file: status %d", resp.StatusCode)
 	}
-	if resp.ContentLength > a.cfg.MaxImageBytes {
-		return nil, errFileTooLarge
+	if resp.ContentLength > max {
+		return nil, channel.ErrTooLarge
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, a.cfg.MaxImageBytes+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("download file: %s", a.scrub(err))
 	}
-	if int64(len(b)) > a.cfg.MaxImageBytes {
-		return nil, errFileTooLarge
+	if int64(len(b)) > max {
+		return nil, channel.ErrTooLarge
 	}
 	return b, nil
 }

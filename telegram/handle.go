@@ -1,10 +1,7 @@
 package telegram
 
 import (
-	"github.com/posbot/posbot/logging"
-
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +10,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/ocr"
+	"github.com/posbot/posbot/logging"
 )
 
 // incoming is an update reduced to what posbot uses. models.Update does not
@@ -29,6 +26,10 @@ type incoming struct {
 	fileSize int64  // kindImage, 0 if unknown
 	queryID  string // kindCallback
 	data     string // kindCallback
+
+	messageID int    // the message's id in its chat (0 for a callback)
+	replyText string // the text of the message this one replies to, if any
+	from      string // who sent it, as agents are named (agentName)
 }
 
 type kind int
@@ -51,7 +52,10 @@ func convert(u *models.Update) (incoming, bool) {
 		if m.From != nil && m.From.IsBot {
 			return in, false
 		}
-		in.chatID = m.Chat.ID
+		in.chatID, in.messageID, in.from = m.Chat.ID, m.ID, agentName(m.From)
+		if r := m.ReplyToMessage; r != nil {
+			in.replyText = r.Text + r.Caption
+		}
 		switch {
 		case len(m.Photo) > 0:
 			p := m.Photo[len(m.Photo)-1] // sizes are sent smallest first
@@ -72,7 +76,7 @@ func convert(u *models.Update) (incoming, bool) {
 		return in, true
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
-		in.kind, in.queryID, in.data = kindCallback, q.ID, q.Data
+		in.kind, in.queryID, in.data, in.from = kindCallback, q.ID, q.Data, agentName(&q.From)
 		switch {
 		case q.Message.Message != nil:
 			in.chatID = q.Message.Message.Chat.ID
@@ -167,8 +171,12 @@ func (a *Adapter) produce(ctx context.Context, chatID int64, fn func(context.Con
 	a.sendReply(ctx, chatID, r)
 }
 
-// sendReply sends an engine reply with its buttons.
+// sendReply sends an engine reply with its buttons; a silent reply (a
+// person owns the conversation) sends nothing.
 func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply) {
+	if r.Silent {
+		return
+	}
 	kb := keyboard(r)
 	if len(r.Options) > 0 {
 		a.options.put(chatID, r.Options, time.Now())
@@ -215,53 +223,19 @@ func (a *Adapter) callback(ctx context.Context, in incoming) {
 	}
 }
 
-// image reads a photo or an image file with OCR and hands the text to the
-// engine with the caption. When nothing can be read the merchant is asked to
-// type the code or the words on the screen instead.
+// image reads a photo or an image file with OCR (channel.Screens) and
+// hands the text to the engine with the caption; when nothing can be read
+// the merchant is told so, and a caption is still answered.
 func (a *Adapter) image(ctx context.Context, in incoming) {
-	if in.fileSize > a.cfg.MaxImageBytes {
-		a.say(ctx, in.chatID, textImageTooLarge(a.cfg.MaxImageBytes))
-		return
-	}
-	if a.ocr == nil {
-		a.unreadable(ctx, in, errors.New("no OCR configured"))
-		return
-	}
 	stop := a.typing(ctx, in.chatID)
-	text, err := a.readImage(ctx, in.fileID)
+	sc := a.screens.Read(ctx, in.fileSize, in.text, func(ctx context.Context, max int64) ([]byte, error) {
+		return a.download(ctx, in.fileID, max)
+	})
 	stop()
-	switch {
-	case errors.Is(err, errFileTooLarge), errors.Is(err, ocr.ErrTooLarge):
-		a.say(ctx, in.chatID, textImageTooLarge(a.cfg.MaxImageBytes))
-		return
-	case err == nil && !ocr.Useful(text):
-		err = errors.New("no text found")
+	if sc.Notice != "" {
+		a.say(ctx, in.chatID, sc.Notice)
 	}
-	if err != nil {
-		a.unreadable(ctx, in, err)
-		return
+	if sc.Answer {
+		a.answer(ctx, in.chatID, sc.Message)
 	}
-	a.log.Info("screenshot read", "chat_id", in.chatID, "ocr_chars", len([]rune(text)))
-	a.answer(ctx, in.chatID, bot.Message{Text: in.text, ImageText: text})
-}
-
-// unreadable tells the merchant the picture could not be read. With a
-// caption, the caption is still answered.
-func (a *Adapter) unreadable(ctx context.Context, in incoming, why error) {
-	a.log.Info("screenshot not readable", "chat_id", in.chatID, "err", a.scrub(why))
-	if strings.TrimSpace(in.text) == "" {
-		a.say(ctx, in.chatID, textUnreadable)
-		return
-	}
-	a.say(ctx, in.chatID, textUnreadableCaption)
-	a.answer(ctx, in.chatID, bot.Message{Text: in.text})
-}
-
-// readImage downloads a file and reads it with OCR.
-func (a *Adapter) readImage(ctx context.Context, fileID string) (string, error) {
-	img, err := a.download(ctx, fileID)
-	if err != nil {
-		return "", err
-	}
-	return a.ocr.Read(ctx, img)
 }

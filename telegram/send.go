@@ -32,32 +32,47 @@ var errBlocked = errors.New("telegram: user blocked the bot")
 // escaping), split into messages under Telegram's limit; the buttons go with
 // the last one.
 func (a *Adapter) reply(ctx context.Context, chatID int64, text string, kb *inlineKeyboard) error {
+	_, err := a.post(ctx, chatID, text, kb, 0)
+	return err
+}
+
+// post is reply as a reply to message replyTo (0 for none), returning the
+// id of the first message sent.
+func (a *Adapter) post(ctx context.Context, chatID int64, text string, kb *inlineKeyboard, replyTo int) (int, error) {
 	parts := split(text, maxMessageUnits)
+	first := 0
 	for i, p := range parts {
 		params := &tgbot.SendMessageParams{ChatID: chatID, Text: p}
 		if i == len(parts)-1 && kb != nil {
 			params.ReplyMarkup = kb
 		}
-		if err := a.send(ctx, params); err != nil {
+		if replyTo != 0 {
+			params.ReplyParameters = &models.ReplyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}
+		}
+		m, err := a.send(ctx, params)
+		if err != nil {
 			if errors.Is(err, errBlocked) {
 				a.log.Info("user blocked the bot", "chat_id", chatID)
 			} else {
 				a.log.Error("reply not sent", "chat_id", chatID, "part", i+1, "parts", len(parts), "err", a.scrub(err))
 			}
-			return err
+			return first, err
+		}
+		if i == 0 && m != nil {
+			first = m.ID
 		}
 	}
-	return nil
+	return first, nil
 }
 
 // send calls sendMessage, waiting out 429s for their retry_after and retrying
 // other transient failures with exponential backoff, SendRetries times at
 // most. A 403 (the user blocked the bot) and other 4xx refusals are final.
-func (a *Adapter) send(ctx context.Context, p *tgbot.SendMessageParams) error {
+func (a *Adapter) send(ctx context.Context, p *tgbot.SendMessageParams) (*models.Message, error) {
 	for attempt := 0; ; attempt++ {
-		_, err := a.bot.SendMessage(ctx, p)
+		m, err := a.bot.SendMessage(ctx, p)
 		if err == nil {
-			return nil
+			return m, nil
 		}
 		var wait time.Duration
 		var tooMany *tgbot.TooManyRequestsError
@@ -65,22 +80,22 @@ func (a *Adapter) send(ctx context.Context, p *tgbot.SendMessageParams) error {
 		case errors.As(err, &tooMany):
 			wait = min(max(time.Duration(tooMany.RetryAfter)*time.Second, time.Second), maxRetryAfter)
 		case errors.Is(err, tgbot.ErrorForbidden):
-			return fmt.Errorf("%w: %s", errBlocked, a.scrub(err))
+			return nil, fmt.Errorf("%w: %s", errBlocked, a.scrub(err))
 		case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorUnauthorized),
 			errors.Is(err, tgbot.ErrorNotFound), tgbot.IsMigrateError(err):
-			return fmt.Errorf("send message: %w", err)
+			return nil, fmt.Errorf("send message: %w", err)
 		case ctx.Err() != nil:
-			return fmt.Errorf("send message: %w", ctx.Err())
+			return nil, fmt.Errorf("send message: %w", ctx.Err())
 		default:
 			wait = min(backoffBase<<attempt, backoffMax)
 		}
 		if attempt >= a.cfg.SendRetries {
-			return fmt.Errorf("send message: giving up after %d attempts: %w", attempt+1, err)
+			return nil, fmt.Errorf("send message: giving up after %d attempts: %w", attempt+1, err)
 		}
 		a.log.Warn("send failed, retrying", "chat_id", p.ChatID, "attempt", attempt+1,
 			"wait_ms", wait.Milliseconds(), "err", a.scrub(err))
 		if err := a.sleep(ctx, wait); err != nil {
-			return fmt.Errorf("send message: %w", err)
+			return nil, fmt.Errorf("send message: %w", err)
 		}
 	}
 }

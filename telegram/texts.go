@@ -1,7 +1,5 @@
 package telegram
 
-import "fmt"
-
 // The adapter's own texts. Everything else the merchant reads comes from the
 // engine.
 const (
@@ -32,14 +30,5 @@ Hello! Send me the code or the message on your card terminal's screen, or a phot
 
 	textUnsupported = "我目前能看懂文字和图片。请把终端屏幕上的应答码或提示文字打出来，或者拍一张屏幕照片发给我。"
 
-	textUnreadable = "抱歉，这张图片里的文字我没能看清。请直接输入屏幕上显示的应答码或提示文字（例如“交易失败 51”），或者靠近屏幕、对准焦距再拍一张。"
-
-	textUnreadableCaption = "图片里的文字我没能看清，先按您写的内容回答："
-
 	textStaleButton = "这个按钮已失效，请直接输入您的回答。"
 )
-
-// textImageTooLarge refuses an image over the size limit.
-func textImageTooLarge(maxBytes int64) string {
-	return fmt.Sprintf("这张图片太大了（超过 %dMB），我没法读取。请发送一张小一点的屏幕照片，或直接输入屏幕上的代码和文字。", max(maxBytes>>20, 1))
-}

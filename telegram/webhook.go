@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/posbot/posbot/channel"
 )
 
 // maxUpdateBytes bounds a webhook body; real updates are a few kilobytes.
@@ -61,11 +63,7 @@ func (a *Adapter) WebhookHandler() http.Handler {
 		a.bot.ProcessUpdate(contextWithCall(ctx, call), &upd)
 		if call.err != nil {
 			// Take the key back so that the redelivery is not dropped.
-			if f, ok := a.dedup.(forgetter); ok {
-				if err := f.Forget(ctx, a.dedupKey(upd.ID)); err != nil {
-					a.log.Warn("dedup key not released", "update_id", upd.ID, "err", err)
-				}
-			}
+			channel.Forget(ctx, a.dedup, a.dedupKey(upd.ID), a.log)
 			http.Error(w, "busy, retry later", http.StatusServiceUnavailable)
 			return
 		}

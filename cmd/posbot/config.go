@@ -1,16 +1,20 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/retrieval"
 )
 
@@ -34,6 +38,57 @@ type config struct {
 	RateGlobal      float64        // messages a second for the whole process; 0 means no limit
 	PGSearchTimeout time.Duration  // deadline of one PostgreSQL search before the in-memory fallback
 	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
+
+	Handoff handoffConfig
+}
+
+// handoffConfig is the human handoff's configuration.
+type handoffConfig struct {
+	AgentToken   string           // POSBOT_AGENT_TOKEN: the agent API's bearer token; "" refuses every call
+	RemindAfter  time.Duration    // POSBOT_HANDOFF_REMIND_AFTER: an unclaimed ticket is announced again after it
+	Lease        time.Duration    // POSBOT_HANDOFF_LEASE: agent inactivity after which the bot answers again
+	SupportHours handoff.Hours    // POSBOT_SUPPORT_HOURS: when a person can answer; always if unset
+	Provider     handoff.Provider // POSBOT_PROVIDER_NAME, POSBOT_PROVIDER_HOTLINE
+}
+
+// hotline is a phone number as POSBOT_PROVIDER_HOTLINE takes it: digits with
+// an optional leading +, spaces, dashes and parentheses.
+var hotline = regexp.MustCompile(`^\+?[0-9][0-9 ()-]*[0-9]$`)
+
+// loadHandoff reads the handoff's variables into c.
+func loadHandoff(getenv func(string) string, c *handoffConfig) error {
+	c.AgentToken = getenv("POSBOT_AGENT_TOKEN")
+	if c.AgentToken != "" && (len(c.AgentToken) < 16 || strings.ContainsAny(c.AgentToken, " \t\r\n")) {
+		return errors.New("POSBOT_AGENT_TOKEN: use at least 16 characters without spaces (e.g. openssl rand -hex 32)")
+	}
+	c.RemindAfter, c.Lease = handoff.DefaultRemindAfter, handoff.DefaultLease
+	if err := durationVar(getenv, "POSBOT_HANDOFF_REMIND_AFTER", &c.RemindAfter); err != nil {
+		return err
+	}
+	if err := durationVar(getenv, "POSBOT_HANDOFF_LEASE", &c.Lease); err != nil {
+		return err
+	}
+	h, err := handoff.ParseHours(getenv("POSBOT_SUPPORT_HOURS"))
+	if err != nil {
+		return fmt.Errorf("POSBOT_SUPPORT_HOURS: %w", err)
+	}
+	c.SupportHours = h
+	c.Provider = handoff.Provider{Name: strings.TrimSpace(getenv("POSBOT_PROVIDER_NAME")), Hotline: strings.TrimSpace(getenv("POSBOT_PROVIDER_HOTLINE"))}
+	if utf8.RuneCountInString(c.Provider.Name) > 64 {
+		return errors.New("POSBOT_PROVIDER_NAME: at most 64 characters")
+	}
+	if v := c.Provider.Hotline; v != "" {
+		digits := 0
+		for _, r := range v {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if !hotline.MatchString(v) || digits < 3 || digits > 20 {
+			return fmt.Errorf("POSBOT_PROVIDER_HOTLINE: %q is not a phone number (digits, +, spaces, dashes, parentheses)", v)
+		}
+	}
+	return nil
 }
 
 // loadConfig reads the POSBOT_* variables through getenv. Errors name the variable.
@@ -100,6 +155,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	if err := loadHandoff(getenv, &c.Handoff); err != nil {
+		return c, err
 	}
 	if (c.ChatModel != "" || c.EmbedModel != "") && c.OpenAIBaseURL == "" {
 		return c, fmt.Errorf("POSBOT_OPENAI_BASE_URL: required when POSBOT_CHAT_MODEL or POSBOT_EMBED_MODEL is set")
@@ -177,6 +235,12 @@ func (c config) LogValue() slog.Value {
 		slog.String("llm_timeout", c.LLMTimeout.String()),
 		slog.String("redis_url", redactURL(c.RedisURL)),
 		slog.String("postgres_url", redactURL(c.PostgresURL)),
+		slog.Bool("agent_token_set", c.Handoff.AgentToken != ""),
+		slog.String("handoff_remind_after", c.Handoff.RemindAfter.String()),
+		slog.String("handoff_lease", c.Handoff.Lease.String()),
+		slog.String("support_hours", or(c.Handoff.SupportHours.String(), "always")),
+		slog.String("provider_name", c.Handoff.Provider.Name),
+		slog.Bool("provider_hotline_set", c.Handoff.Provider.Hotline != ""),
 	)
 }
 

@@ -13,14 +13,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
+	// POSBOT_SUPPORT_HOURS names a time zone: the static binary carries the
+	// zone database, whatever the image it runs in has.
+	_ "time/tzdata"
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/cli"
 	"github.com/posbot/posbot/eval"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/llm"
@@ -169,7 +172,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, tc, m.FullEngine(e), st, m, log, stderr)
+		return serve(ctx, cfg, tc, base, e, st, m, log, stderr)
 	case "migrate":
 		return runMigrate(ctx, cfg.PostgresURL, stdout)
 	case "ingest":
@@ -265,33 +268,64 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 	return bot.New(ecfg)
 }
 
-// httpapiRoutes are the patterns httpapi.New serves (see its doc comment).
-// The HTTP metrics match requests against them and the routes serve mounts:
-// httpapi hands its ServeMux a copy of each request, so r.Pattern does not
-// reach the middleware. A route missing here is counted as "unmatched".
-var httpapiRoutes = []string{"POST /v1/messages", "/v1/messages", "GET /healthz", "GET /{$}"}
+// channels are the merchant channels of serve and the handoff between them.
+type channels struct {
+	srv    *httpapi.Server
+	svc    *handoff.Service
+	routes []string     // the routes srv serves, for the HTTP metrics
+	wait   func() error // waits until the Telegram channel has stopped
+}
 
-func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEngine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
-	srv := httpapi.New(e, st.httpOptions())
+// startChannels builds the handoff on the stores, the gate channels call
+// instead of the (measured) engine, the HTTP channel with the web feed and
+// the agent API, and, when configured, the Telegram channel with its
+// agents' group; Telegram runs until ctx is done.
+func startChannels(ctx context.Context, tc telegramConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger) (*channels, error) {
+	svc, feed, err := st.handoff(base)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.Restore(ctx); err != nil {
+		log.Warn("handoff leases not restored; conversations a person owns may get bot answers until the next handoff", "err", err)
+	}
+	// The gate keeps the bot silent while a person owns a conversation and
+	// opens tickets when the engine says so.
+	gate := svc.Gate(m.FullEngine(e), e)
+	srv := httpapi.New(gate, st.httpOptions(svc, feed))
+	svc.SetSender("http", srv)
 	srv.Handle("GET /metrics", m.Handler())
 	srv.Handle("GET /readyz", metrics.Ready(st.ready))
-	routes := []string{"GET /metrics", "GET /readyz"}
+	// The HTTP metrics match requests against the routes: httpapi hands its
+	// ServeMux a copy of each request, so r.Pattern does not reach the
+	// middleware. A route missing here is counted as "unmatched".
+	ch := &channels{srv: srv, svc: svc, routes: append(srv.Routes(), "GET /metrics", "GET /readyz"),
+		wait: func() error { return nil }}
+	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
+		if ch.wait, err = startTelegram(ctx, tc, gate, svc, st.dedup(), srv, log); err != nil {
+			return nil, err
+		}
+		if tc.WebhookSecret != "" {
+			ch.routes = append(ch.routes, "POST "+telegramWebhookPath)
+		}
+	}
+	return ch, nil
+}
+
+func serve(ctx context.Context, cfg config, tc telegramConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	waitTelegram := func() error { return nil }
-	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
-		if waitTelegram, err = startTelegram(ctx, tc, e, st.dedup(), srv, log); err != nil {
-			ln.Close()
-			return err
-		}
-		if tc.WebhookSecret != "" {
-			routes = append(routes, "POST "+telegramWebhookPath)
-		}
+	ch, err := startChannels(ctx, tc, base, e, st, m, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	hs := &http.Server{Handler: m.HTTP(srv, slices.Concat(httpapiRoutes, routes)...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	sweeping := make(chan error, 1)
+	go func() { sweeping <- ch.svc.Run(ctx) }()
+	hs := &http.Server{Handler: m.HTTP(ch.srv, ch.routes...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs.RegisterOnShutdown(ch.srv.CloseStreams) // event streams would hold Shutdown up
 	fmt.Fprintf(stderr, "posbot is listening on http://%s\n  chat page: http://%s/\n  API: POST http://%s/v1/messages {\"conversation_id\",\"text\"}\n", ln.Addr(), ln.Addr(), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -303,5 +337,5 @@ func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEng
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(hs.Shutdown(sctx), waitTelegram())
+	return errors.Join(hs.Shutdown(sctx), ch.wait(), <-sweeping)
 }

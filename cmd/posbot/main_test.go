@@ -248,6 +248,7 @@ func TestStartupConfigHidesSecrets(t *testing.T) {
 		"POSBOT_TELEGRAM_TOKEN":          tok,
 		"POSBOT_TELEGRAM_WEBHOOK_SECRET": "hooks3cret",
 		"POSBOT_TELEGRAM_WEBHOOK_URL":    "https://bot.example.com/tg/" + tok,
+		"POSBOT_AGENT_TOKEN":             "ag3nt-t0ken-abcdefgh",
 	}
 	cfg, err := loadConfig(env(vars))
 	if err != nil {
@@ -266,7 +267,7 @@ func TestStartupConfigHidesSecrets(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatalf("%s: %v", buf.String(), err)
 	}
-	for _, secret := range []string{"k3y", "sk-s3cret", "r3dispw", "pgpw", "qu3rypw", "t0ken_value", "hooks3cret"} {
+	for _, secret := range []string{"k3y", "sk-s3cret", "r3dispw", "pgpw", "qu3rypw", "t0ken_value", "hooks3cret", "ag3nt-t0ken"} {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("start-up line shows %q: %s", secret, buf.String())
 		}
@@ -286,6 +287,9 @@ func TestStartupConfigHidesSecrets(t *testing.T) {
 		"telegram.webhook_secret_set": true,
 		"telegram.webhook_url":        "https://bot.example.com/tg/xxxxx",
 		"telegram.workers":            float64(8),
+		"config.agent_token_set":      true,
+		"config.support_hours":        "always",
+		"config.handoff_lease":        "30m0s",
 	}
 	for k, v := range want {
 		group, key, _ := strings.Cut(k, ".")

@@ -8,12 +8,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/metrics"
 	"github.com/posbot/posbot/pgstore"
 	"github.com/posbot/posbot/redisstore"
 	"github.com/posbot/posbot/retrieval"
-	"github.com/posbot/posbot/telegram"
 )
 
 // sessionTTL is how long a quiet conversation is remembered in Redis.
@@ -89,10 +91,12 @@ func (st *stores) apply(c *bot.Config) {
 }
 
 // httpOptions configures the HTTP channel: new conversations are limited per
-// client address (shared by the replicas with Redis), and X-Forwarded-For is
-// believed from POSBOT_TRUSTED_PROXIES only.
-func (st *stores) httpOptions() httpapi.Options {
-	o := httpapi.Options{Logger: st.log, NewConversations: &bot.MemoryLimiter{}, TrustedProxies: st.cfg.TrustedProxies}
+// client address (shared by the replicas with Redis), X-Forwarded-For is
+// believed from POSBOT_TRUSTED_PROXIES only, the page gets agents' messages
+// from feed, and the agent API serves svc behind POSBOT_AGENT_TOKEN.
+func (st *stores) httpOptions(svc *handoff.Service, feed channel.Feed) httpapi.Options {
+	o := httpapi.Options{Logger: st.log, NewConversations: &bot.MemoryLimiter{}, TrustedProxies: st.cfg.TrustedProxies,
+		Feed: feed, Agents: svc, AgentToken: st.cfg.Handoff.AgentToken}
 	if st.redis != nil {
 		o.NewConversations = st.redis.Limiter(0, 0)
 	}
@@ -113,8 +117,31 @@ func searchFallbacks(m *metrics.Metrics) func(reason string) {
 	return func(reason string) { c.WithLabelValues(reason).Inc() }
 }
 
+// handoff builds the human handoff on the configured stores: tickets and
+// transcripts in PostgreSQL, leases, relay dedup and the web chat feed in
+// Redis, each in memory when its store is not configured.
+func (st *stores) handoff(base *knowledge.Base) (*handoff.Service, channel.Feed, error) {
+	h := st.cfg.Handoff
+	hc := handoff.Config{Base: base, Lease: h.Lease, RemindAfter: h.RemindAfter, Hours: h.SupportHours,
+		Provider: h.Provider, Logger: st.log.With("component", "handoff")}
+	var feed channel.Feed = &channel.MemoryFeed{}
+	hc.Limiter = &bot.MemoryLimiter{}
+	if st.pg != nil {
+		hc.Tickets, hc.Transcripts = st.pg, st.pg
+	}
+	if st.redis != nil {
+		hc.Leases, hc.Relays, feed = st.redis.Leases(), st.redis.Dedup(0), st.redis.Feed()
+		hc.Limiter = st.redis.Limiter(0, 0)
+	}
+	svc, err := handoff.New(hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, feed, nil
+}
+
 // dedup returns the shared delivery dedup, or nil for an in-process one.
-func (st *stores) dedup() telegram.Dedup {
+func (st *stores) dedup() channel.Dedup {
 	if st.redis == nil {
 		return nil
 	}

@@ -38,7 +38,7 @@ func TestStoresInMemoryAreBounded(t *testing.T) {
 	if b, ok := ls[1].(*bot.TokenBucket); !ok || b.Rate != 7 {
 		t.Errorf("second limiter %#v, want a TokenBucket of 7 a second", ls[1])
 	}
-	o := st.httpOptions()
+	o := st.httpOptions(nil, nil)
 	if o.NewConversations == nil || len(o.TrustedProxies) != 1 || o.Logger == nil {
 		t.Errorf("httpOptions = %+v, want a new-conversation limiter, the trusted proxy and the logger", o)
 	}

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
+	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/telegram"
@@ -30,6 +32,7 @@ type telegramConfig struct {
 	Workers       int    // POSBOT_TELEGRAM_WORKERS: chats answered at once
 	TesseractPath string // POSBOT_TESSERACT_PATH: the OCR binary, "off" for none
 	OCRTimeout    time.Duration
+	AgentChatID   int64 // POSBOT_TELEGRAM_AGENT_CHAT_ID: the agents' group, a handoff desk
 }
 
 // Enabled reports whether the Telegram channel is configured.
@@ -53,7 +56,7 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 		OCRTimeout:    ocr.DefaultTimeout,
 	}
 	if c.Token == "" {
-		for _, v := range []string{"POSBOT_TELEGRAM_WEBHOOK_SECRET", "POSBOT_TELEGRAM_WEBHOOK_URL", "POSBOT_TELEGRAM_API_URL"} {
+		for _, v := range []string{"POSBOT_TELEGRAM_WEBHOOK_SECRET", "POSBOT_TELEGRAM_WEBHOOK_URL", "POSBOT_TELEGRAM_API_URL", "POSBOT_TELEGRAM_AGENT_CHAT_ID"} {
 			if getenv(v) != "" {
 				return c, fmt.Errorf("POSBOT_TELEGRAM_TOKEN: required when %s is set", v)
 			}
@@ -77,6 +80,13 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 			return c, fmt.Errorf("POSBOT_TELEGRAM_WEBHOOK_URL: %q is not an https URL", c.WebhookURL)
 		}
 	}
+	if v := getenv("POSBOT_TELEGRAM_AGENT_CHAT_ID"); v != "" {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || id == 0 {
+			return c, fmt.Errorf("POSBOT_TELEGRAM_AGENT_CHAT_ID: %q is not a chat id (a group's is negative, e.g. -1001234567890)", v)
+		}
+		c.AgentChatID = id
+	}
 	if v := getenv("POSBOT_TELEGRAM_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1024 {
@@ -90,9 +100,11 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 // startTelegram starts the Telegram channel: long polling, or in webhook mode
 // a handler mounted on srv at POST /telegram/webhook (so it must be called
 // before srv serves). It checks the token and registers or removes the
-// webhook before returning, so a misconfiguration fails start-up. The channel
-// stops when ctx is done; wait blocks until it has, and returns its error.
-func startTelegram(ctx context.Context, tc telegramConfig, e telegram.Engine, d telegram.Dedup, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
+// webhook before returning, so a misconfiguration fails start-up. It writes
+// to merchants for svc, and with POSBOT_TELEGRAM_AGENT_CHAT_ID the agents'
+// group is one of svc's desks. The channel stops when ctx is done; wait
+// blocks until it has, and returns its error.
+func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc *handoff.Service, d channel.Dedup, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
 	if d == nil {
 		d = &dedup.Memory{}
 	}
@@ -113,16 +125,24 @@ func startTelegram(ctx context.Context, tc telegramConfig, e telegram.Engine, d 
 		WebhookSecret: tc.WebhookSecret,
 		WebhookURL:    tc.WebhookURL,
 		Workers:       tc.Workers,
+		AgentChatID:   tc.AgentChatID,
 	}, e, telegram.Deps{
-		Dedup:  d,
-		OCR:    reader,
-		Logger: log,
+		Dedup:   d,
+		OCR:     reader,
+		Logger:  log,
+		Handoff: svc,
 	})
 	if err != nil {
 		return nil, err
 	}
 	if err := a.Register(sctx); err != nil {
 		return nil, err
+	}
+	if svc != nil {
+		svc.SetSender("telegram", a)
+		if desk := a.Desk(); desk != nil {
+			svc.Attach(desk)
+		}
 	}
 	if tc.WebhookSecret != "" {
 		srv.Handle("POST "+telegramWebhookPath, a.WebhookHandler())
@@ -154,6 +174,7 @@ func (c telegramConfig) LogValue() slog.Value {
 		slog.String("webhook_url", redactURL(webhookURL)),
 		slog.String("api_url", redactURL(c.APIURL)),
 		slog.Int("workers", c.Workers),
+		slog.Int64("agent_chat_id", c.AgentChatID),
 		slog.String("tesseract_path", c.TesseractPath),
 	)
 }

@@ -48,6 +48,14 @@ func TestLoadTelegramConfig(t *testing.T) {
 		{"url without secret", map[string]string{"POSBOT_TELEGRAM_TOKEN": tok, "POSBOT_TELEGRAM_WEBHOOK_URL": "https://x/telegram/webhook"}, "POSBOT_TELEGRAM_WEBHOOK_URL", nil},
 		{"http url", map[string]string{"POSBOT_TELEGRAM_TOKEN": tok, "POSBOT_TELEGRAM_WEBHOOK_SECRET": "s", "POSBOT_TELEGRAM_WEBHOOK_URL": "http://x/telegram/webhook"}, "POSBOT_TELEGRAM_WEBHOOK_URL", nil},
 		{"workers", map[string]string{"POSBOT_TELEGRAM_TOKEN": tok, "POSBOT_TELEGRAM_WORKERS": "0"}, "POSBOT_TELEGRAM_WORKERS", nil},
+		{"agent chat", map[string]string{"POSBOT_TELEGRAM_TOKEN": tok, "POSBOT_TELEGRAM_AGENT_CHAT_ID": "-1001234567890"}, "",
+			func(t *testing.T, c telegramConfig) {
+				if c.AgentChatID != -1001234567890 {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{"agent chat without token", map[string]string{"POSBOT_TELEGRAM_AGENT_CHAT_ID": "-100"}, "POSBOT_TELEGRAM_TOKEN", nil},
+		{"bad agent chat", map[string]string{"POSBOT_TELEGRAM_TOKEN": tok, "POSBOT_TELEGRAM_AGENT_CHAT_ID": "agents"}, "POSBOT_TELEGRAM_AGENT_CHAT_ID", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +114,7 @@ func TestStartTelegramWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	wait, err := startTelegram(ctx, tc, e, nil, srv, log)
+	wait, err := startTelegram(ctx, tc, e, nil, nil, srv, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,372 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/redact"
+)
+
+// States reads a conversation's engine state; *bot.Engine implements it.
+type States interface {
+	State(ctx context.Context, conversationID string) (bot.State, error)
+}
+
+var _ States = (*bot.Engine)(nil)
+
+// Gate is the engine as channels see it: it decides whether the bot or a
+// person answers, and opens tickets when the engine says so. Build it with
+// Service.Gate. It is safe for concurrent use.
+//
+// On each message Gate reads the conversation's Lease:
+//   - held (a person claimed the ticket, or the merchant asked for one in
+//     support hours and waits in the queue): the engine is not asked; the
+//     message, redacted, goes to the desks and the transcript; the reply is
+//     Silent once an agent has claimed the case, or a short "you are
+//     queued, N ahead" while it waits;
+//   - lapsed: the conversation goes back to the bot first (merchant and
+//     desks are told), then as below;
+//   - otherwise the engine answers. While a ticket is open the message
+//     also goes to the desks. A reply with Handoff or Escalate opens a
+//     ticket (one per conversation: a redelivered handoff finds the open
+//     one) and gets the merchant's status appended: queued and how many
+//     are ahead, or, outside support hours, when a person will answer
+//     with the bot's best steps meanwhile; and the escalation packet for
+//     the bank or the provider. The agent summary never stays in the reply.
+type Gate struct {
+	svc    *Service
+	next   channel.Engine
+	states States
+}
+
+var _ channel.Engine = (*Gate)(nil)
+
+// Gate returns next gated by s; states reads the conversation state next
+// keeps (next is often a decorator of a *bot.Engine, which is states).
+func (s *Service) Gate(next channel.Engine, states States) *Gate {
+	return &Gate{svc: s, next: next, states: states}
+}
+
+// Handle implements channel.Engine.
+func (g *Gate) Handle(ctx context.Context, m bot.Message) (bot.Reply, error) {
+	start := g.svc.now()
+	l, found := g.lease(ctx, m.ConversationID)
+	if found && l.Held(start) {
+		return g.held(ctx, m.ConversationID, l, merchantText(m), redact.Redact(m.Text).Text), nil
+	}
+	r, err := g.next.Handle(ctx, m)
+	if err != nil {
+		return r, err
+	}
+	return g.after(ctx, m.ConversationID, m.Channel, r, l, found, start), nil
+}
+
+// Feedback implements channel.Engine.
+func (g *Gate) Feedback(ctx context.Context, conversationID string, solved bool) (bot.Reply, error) {
+	start := g.svc.now()
+	l, found := g.lease(ctx, conversationID)
+	if found && l.Held(start) {
+		return g.held(ctx, conversationID, l, feedbackText(solved), ""), nil
+	}
+	r, err := g.next.Feedback(ctx, conversationID, solved)
+	if err != nil {
+		return r, err
+	}
+	return g.after(ctx, conversationID, channelOf(conversationID), r, l, found, start), nil
+}
+
+// Reset implements channel.Engine: the merchant starts over, so an active
+// ticket closes (the desks are told) and the engine forgets the conversation.
+func (g *Gate) Reset(ctx context.Context, conversationID string) error {
+	if l, found := g.lease(ctx, conversationID); found {
+		if _, err := g.svc.Close(ctx, l.TicketID, "merchant", "merchant"); err != nil {
+			g.svc.log.WarnContext(ctx, "ticket not closed on reset", "ticket_id", l.TicketID, "err", err)
+		}
+	}
+	return g.next.Reset(ctx, conversationID)
+}
+
+// lease reads the conversation's lease, giving the conversation back to the
+// bot first if the lease lapsed. found is false when there is none or the
+// store fails (the bot answers: failing open beats silence).
+func (g *Gate) lease(ctx context.Context, conv string) (Lease, bool) {
+	for range 2 {
+		l, err := g.svc.cfg.Leases.Lease(ctx, conv)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				g.svc.log.WarnContext(ctx, "lease store unavailable; the bot answers", "conversation_id", conv, "err", err)
+			}
+			return Lease{}, false
+		}
+		if l.Until.IsZero() || l.Held(g.svc.now()) {
+			return l, true
+		}
+		if g.svc.lapse(ctx, l.TicketID) {
+			continue // read what lapse stored
+		}
+		// Another replica released it or an agent renewed it: read again.
+	}
+	return Lease{}, false
+}
+
+// held passes a message to the person who owns the conversation.
+func (g *Gate) held(ctx context.Context, conv string, l Lease, text, shown string) bot.Reply {
+	r := bot.Reply{Target: knowledge.TargetNone, Handoff: true, Sources: []bot.Source{}, TextRedacted: shown}
+	t, err := g.svc.cfg.Tickets.Ticket(ctx, l.TicketID)
+	if err != nil {
+		g.svc.log.WarnContext(ctx, "ticket unavailable; message not relayed", "ticket_id", l.TicketID, "err", err)
+		r.Silent, r.Answer = true, withAgentText(l.Lang)
+		return r
+	}
+	if lim := g.svc.cfg.Limiter; lim != nil {
+		ok, after, err := lim.Allow(ctx, "relay:"+conv)
+		if err == nil && !ok {
+			r.Answer = slowDownText(l.Lang, after)
+			return r
+		}
+	}
+	g.svc.relay(ctx, t, lastFour(redact.Redact(text).Text), g.svc.now())
+	// One line per message, as the engine's "answered".
+	g.svc.log.InfoContext(ctx, "relayed to a person", "conversation_id", conv, "ticket_id", t.ID, "agent", l.Agent)
+	if l.Agent != "" {
+		r.Silent, r.Answer = true, withAgentText(l.Lang)
+		return r
+	}
+	r.Answer = waitingText(l.Lang, t.ID, g.svc.ahead(ctx, t))
+	return r
+}
+
+// after handles the engine's reply: the message goes to an open ticket's
+// desks, and a handoff or escalation opens a ticket.
+func (g *Gate) after(ctx context.Context, conv, ch string, r bot.Reply, l Lease, found bool, at time.Time) bot.Reply {
+	if !found && !r.Handoff && !r.Escalate {
+		return r
+	}
+	st, err := g.states.State(ctx, conv)
+	if err != nil && !errors.Is(err, bot.ErrNotFound) {
+		g.svc.log.WarnContext(ctx, "conversation state unavailable for the handoff", "conversation_id", conv, "err", err)
+	}
+	if found {
+		if t, err := g.svc.cfg.Tickets.Ticket(ctx, l.TicketID); err == nil {
+			g.svc.relay(ctx, t, lastMerchantTurn(st), at)
+			g.svc.appendTranscript(ctx, conv, bot.Turn{Role: "bot", Text: lastFour(r.Answer), At: g.svc.now()})
+		}
+	}
+	if r.Handoff || r.Escalate {
+		r = g.open(ctx, conv, ch, r, st)
+	}
+	return r
+}
+
+// open opens (or finds) the conversation's ticket and tells the merchant
+// where they stand.
+func (g *Gate) open(ctx context.Context, conv, ch string, r bot.Reply, st bot.State) bot.Reply {
+	s := g.svc
+	now := s.now()
+	t := s.draft(conv, ch, r, st, now)
+	hold := r.Handoff && s.cfg.Hours.Open(now)
+	if hold {
+		t.LeaseUntil = now.Add(s.cfg.Lease)
+	}
+	stored, created, err := s.cfg.Tickets.Create(ctx, t)
+	if err != nil {
+		s.log.ErrorContext(ctx, "ticket not opened", "conversation_id", conv, "err", err)
+		r.Answer = strings.TrimSpace(r.Answer + "\n\n" + text(t.Lang, "抱歉，人工客服暂时联系不上，请稍后再试一次转人工。",
+			"Sorry, I cannot reach the agents right now; please ask for a person again in a moment."))
+		return r
+	}
+	if !created && hold && stored.Status == StatusOpen && !stored.LeaseUntil.After(now) {
+		// Asked again for a person while an escalation waits: join the queue.
+		if held, err := s.cfg.Tickets.Update(ctx, stored.ID, func(t *Ticket) error {
+			if t.Status != StatusOpen {
+				return errUnchanged
+			}
+			t.LeaseUntil = now.Add(s.cfg.Lease)
+			return nil
+		}); err == nil {
+			stored = held
+		}
+	}
+	s.putLease(ctx, stored)
+	if created {
+		s.log.InfoContext(ctx, "ticket opened", "ticket_id", stored.ID, "conversation_id", conv, "channel", ch,
+			"reason", stored.Reason, "priority", stored.Priority, "target", stored.Target, "held", hold)
+		turns := make([]bot.Turn, len(st.History))
+		for i, h := range st.History {
+			turns[i] = bot.Turn{Role: h.Role, Text: lastFour(h.Text), At: h.At}
+		}
+		s.appendTranscript(ctx, conv, turns...)
+		s.post(ctx, stored, Event{Kind: EventOpened}, "")
+	}
+	var status string
+	switch {
+	case !s.cfg.Hours.Open(now):
+		status = afterHoursText(stored.Lang, s.cfg.Hours, s.cfg.Hours.Next(now), stored.ID, r.Handoff)
+		if r.Handoff {
+			status += "\n" + s.bestSteps(st, stored.Lang)
+		}
+	case r.Handoff:
+		status = queuedText(stored.Lang, stored.ID, s.ahead(ctx, stored))
+	default:
+		status = escalatedText(stored.Lang, stored.ID)
+	}
+	r.Answer = strings.TrimSpace(r.Answer + "\n\n" + status)
+	if stored.Packet != "" {
+		r.Answer += "\n\n" + stored.Packet
+	}
+	r.Handoff = r.Handoff || stored.Status == StatusClaimed
+	return r
+}
+
+// draft is the ticket a reply opens, from the conversation state.
+func (s *Service) draft(conv, ch string, r bot.Reply, st bot.State, now time.Time) Ticket {
+	base := s.cfg.Base
+	lang := st.Facts.Language
+	if lang == "" {
+		lang = "zh"
+	}
+	reason := r.Reason
+	if reason == "" {
+		reason = ReasonAsked
+		if !r.Handoff {
+			reason = ReasonUnsure
+		}
+	}
+	code := r.Code
+	if code == "" {
+		code = st.Facts.Code
+	}
+	t := Ticket{
+		ConversationID: conv,
+		Channel:        ch,
+		Reason:         reason,
+		Priority:       priority(reason),
+		Target:         or(r.Target, knowledge.TargetNone),
+		Code:           code,
+		Summary:        lastFour(bot.Summary(base, st, "zh")),
+		Lang:           lang,
+		Supplied:       supplied(st.History),
+		CreatedAt:      now,
+		AnnouncedAt:    now,
+	}
+	for _, id := range st.LastIDs {
+		if p, ok := base.ByID(id); ok && len(t.Considered) < 3 {
+			t.Considered = append(t.Considered, p.Title)
+		}
+	}
+	var tried []string
+	for _, id := range st.Tried {
+		if p, ok := base.ByID(id); ok {
+			t.Steps = append(t.Steps, p.Steps...)
+			tried = append(tried, localTitle(p, lang))
+		}
+	}
+	meaning := ""
+	if p, ok := base.ByCode(code); ok {
+		meaning = strings.TrimSpace(strings.TrimPrefix(localTitle(p, lang), code))
+	}
+	t.Packet = packet(lang, t, meaning, tried, s.cfg.Provider)
+	return t
+}
+
+// bestSteps are the steps of the bot's best diagnosis so far, for a
+// merchant who has to wait for a person.
+func (s *Service) bestSteps(st bot.State, lang string) string {
+	for _, id := range st.LastIDs {
+		p, ok := s.cfg.Base.ByID(id)
+		if !ok {
+			continue
+		}
+		steps := p.Steps
+		if lang == "en" && p.EN != nil {
+			steps = p.EN.Steps
+		}
+		var b strings.Builder
+		for i, step := range steps {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, step)
+		}
+		return strings.TrimSpace(b.String())
+	}
+	return noStepsText(lang)
+}
+
+// ahead counts the tickets waiting unclaimed that opened before t.
+func (s *Service) ahead(ctx context.Context, t Ticket) int {
+	ts, err := s.cfg.Tickets.Active(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "queue length unknown", "err", err)
+		return 0
+	}
+	n := 0
+	for _, o := range ts {
+		if o.Status == StatusOpen && o.ID < t.ID {
+			n++
+		}
+	}
+	return n
+}
+
+func priority(reason string) string {
+	switch reason {
+	case ReasonFraud:
+		return PriorityUrgent
+	case ReasonDebited, ReasonFrozen:
+		return PriorityHigh
+	}
+	return PriorityNormal
+}
+
+func localTitle(p knowledge.Passage, lang string) string {
+	if lang == "en" && p.EN != nil {
+		return p.EN.Title
+	}
+	return p.Title
+}
+
+
+// merchantText is what the merchant sent, as the desk is shown it.
+func merchantText(m bot.Message) string {
+	s := strings.TrimSpace(m.Text)
+	if m.ImageText != "" {
+		s = strings.TrimSpace(s + "\n【截图文字】" + m.ImageText)
+	}
+	if s == "" && m.Intent == bot.IntentHuman {
+		s = "（商户再次要求转人工）"
+	}
+	return s
+}
+
+func feedbackText(solved bool) string {
+	if solved {
+		return "（商户点了“解决了”）"
+	}
+	return "（商户点了“没解决”）"
+}
+
+func lastMerchantTurn(st bot.State) string {
+	for i := len(st.History) - 1; i >= 0; i-- {
+		if st.History[i].Role == "merchant" {
+			return st.History[i].Text
+		}
+	}
+	return ""
+}
+
+// channelOf names the channel of a conversation id by its prefix ("tg:",
+// "http:"), for calls that carry no bot.Message.
+func channelOf(conv string) string {
+	prefix, _, _ := strings.Cut(conv, ":")
+	switch prefix {
+	case "tg":
+		return "telegram"
+	case "wx":
+		return "wechat"
+	}
+	return prefix
+}
