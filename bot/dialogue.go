@@ -40,6 +40,9 @@ const (
 // ("另外…", "顺便问下…") is named after the answer to the first.
 func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error) {
 	r, err := e.respondOne(ctx, st, in)
+	if err == nil {
+		e.escalate(&r, in.rd)
+	}
 	if err != nil || in.rd.AlsoAt == 0 || r.Clarify || r.Handoff || len(r.Sources) == 0 {
 		return r, err
 	}
@@ -56,6 +59,23 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	r.Answer += "\n\n" + e.texts.Get(in.lang, "also", title, summary, title)
 	r.Options = append(r.Options, title)
 	return r, nil
+}
+
+// escalate marks a diagnostic answer a person must also take: signs of
+// fraud or a scam, the merchant's own account frozen, a customer charged
+// although the sale failed. The bot still answers; a channel opens a ticket.
+func (e *Engine) escalate(r *Reply, rd understand.Reading) {
+	if r.Handoff || r.Clarify || len(r.Sources) == 0 {
+		return
+	}
+	switch {
+	case e.fraud(rd):
+		r.Escalate, r.Reason = true, "fraud"
+	case rd.FrozenAccount:
+		r.Escalate, r.Reason = true, "frozen"
+	case rd.Debited:
+		r.Escalate, r.Reason = true, "debited"
+	}
 }
 
 // respondOne decides the reply to one question. It is a switch over what
