@@ -346,6 +346,13 @@ func (g *Gate) withoutSummary(answer string, st bot.State) string {
 			answer = answer[:cut] + answer[i+len(sum):]
 		}
 	}
+	return WithoutAgentSummary(answer)
+}
+
+// WithoutAgentSummary returns answer without the agents' summary that the
+// engine appends to its handoff text, for channels that hand over on their
+// own platform instead of through Gate (WeCom's session transfer).
+func WithoutAgentSummary(answer string) string {
 	for _, h := range summaryHeads {
 		if i := strings.Index(answer, h); i >= 0 {
 			answer = answer[:i]
