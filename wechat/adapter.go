@@ -98,9 +98,6 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Sleep waits between push retries; nil means a timer that stops when
-	// its context is done.
-	Sleep func(time.Duration) <-chan time.Time
 }
 
 // Adapter is the Official Account channel. Build it with New, mount
@@ -117,7 +114,6 @@ type Adapter struct {
 	cipher  *wxapi.Cipher // nil in plaintext mode
 	disp    *channel.Dispatcher
 	now     func() time.Time
-	sleep   func(time.Duration) <-chan time.Time
 }
 
 var _ handoff.Sender = (*Adapter)(nil)
@@ -135,7 +131,7 @@ func New(cfg Config, e channel.Engine, d Deps) (*Adapter, error) {
 		return nil, errors.New("wechat: AppID and AppSecret are required")
 	}
 	cfg = withDefaults(cfg)
-	a := &Adapter{cfg: cfg, engine: e, dedup: d.Dedup, log: d.Logger, http: d.HTTPClient, now: d.Now, sleep: d.Sleep}
+	a := &Adapter{cfg: cfg, engine: e, dedup: d.Dedup, log: d.Logger, http: d.HTTPClient, now: d.Now}
 	if cfg.AESKey != "" {
 		c, err := wxapi.NewCipher(cfg.Token, cfg.AESKey, cfg.AppID)
 		if err != nil {
@@ -155,9 +151,6 @@ func New(cfg Config, e channel.Engine, d Deps) (*Adapter, error) {
 	}
 	if a.now == nil {
 		a.now = time.Now
-	}
-	if a.sleep == nil {
-		a.sleep = time.After
 	}
 	a.api = wxapi.New(wxapi.Config{BaseURL: cfg.APIURL, HTTPClient: a.http,
 		Token: wxapi.StableToken(cfg.AppID, cfg.AppSecret), Now: a.now})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
@@ -56,30 +55,15 @@ func (a *Adapter) push(ctx context.Context, openID string, parts []string) error
 // sendText sends one text, trying again SendRetries times after a
 // transport failure or a busy API.
 func (a *Adapter) sendText(ctx context.Context, openID, text string) error {
-	msg := message.NewCustomerTextMessage(openID, text)
-	for attempt := 0; ; attempt++ {
-		err := a.api.PostJSON(ctx, sendPath, msg, nil)
-		switch wxapi.Code(err) {
-		case 0:
-			if err == nil {
-				return nil
-			}
-		case wxapi.CodeOutOfWindow, wxapi.CodeOutOfCount, wxapi.CodeRequireSubscribe, wxapi.CodeUnauthorized:
-			return fmt.Errorf("%w: %w", ErrUnreachable, err)
-		case -1: // system busy: worth another try
-		default:
-			return fmt.Errorf("send: %w", err)
-		}
-		if attempt >= a.cfg.SendRetries || ctx.Err() != nil {
-			return fmt.Errorf("send: giving up after %d attempts: %w", attempt+1, err)
-		}
-		a.log.WarnContext(ctx, "send failed, retrying", "open_id", openID, "attempt", attempt+1, "err", err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("send: %w", ctx.Err())
-		case <-a.sleep(time.Duration(attempt+1) * 500 * time.Millisecond):
-		}
+	err := a.api.Deliver(ctx, sendPath, message.NewCustomerTextMessage(openID, text), a.cfg.SendRetries)
+	switch wxapi.Code(err) {
+	case wxapi.CodeOutOfWindow, wxapi.CodeOutOfCount, wxapi.CodeRequireSubscribe, wxapi.CodeUnauthorized:
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
 }
 
 // image downloads a merchant's image: through the media API by its

@@ -111,6 +111,29 @@ func (c *Client) PostJSON(ctx context.Context, path string, body, out any) error
 	return decode(path, data, out)
 }
 
+// Deliver posts body to path as PostJSON does, trying again up to retries
+// times, after 0.5 s, 1 s, …, when the call fails on the way or the API
+// answers -1 (busy). Any other error code is returned at once: a retry
+// would get the same answer.
+func (c *Client) Deliver(ctx context.Context, path string, body any, retries int) error {
+	for attempt := 0; ; attempt++ {
+		err := c.PostJSON(ctx, path, body, nil)
+		if code := Code(err); err == nil || (code != 0 && code != -1) {
+			return err
+		}
+		if attempt >= retries || ctx.Err() != nil {
+			return fmt.Errorf("giving up after %d attempts: %w", attempt+1, err)
+		}
+		t := time.NewTimer(time.Duration(attempt+1) * 500 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (after %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
 // GetJSON gets path with query and the access token and decodes the answer
 // into out.
 func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, out any) error {
