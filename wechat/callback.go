@@ -107,7 +107,7 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
 		acknowledge(w) // a retry: answered, or being answered, once already
 		return
 	}
-	ans := newAnswer()
+	ans := channel.NewHandover[[]string]()
 	sctx, cancel := context.WithTimeout(ctx, a.cfg.PassiveWait)
 	err = a.disp.Submit(sctx, conversationID(in.openID), func(ctx context.Context) { a.handle(ctx, in, ans) })
 	cancel()
@@ -117,7 +117,7 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "busy, retry later", http.StatusServiceUnavailable)
 		return
 	}
-	parts, passive := ans.wait(ctx, a.cfg.PassiveWait)
+	parts, passive := ans.Wait(ctx, a.cfg.PassiveWait)
 	if !passive || len(parts) == 0 {
 		acknowledge(w)
 		return

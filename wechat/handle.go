@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
@@ -73,10 +71,10 @@ func (a *Adapter) dedupKey(in incoming) string {
 // handle answers one callback on its merchant's worker: the callback takes
 // the answer as its passive reply if it still waits and the answer is one
 // message; otherwise it is pushed.
-func (a *Adapter) handle(ctx context.Context, in incoming, ans *answer) {
+func (a *Adapter) handle(ctx context.Context, in incoming, ans *channel.Handover[[]string]) {
 	start := a.now()
 	parts := a.produce(ctx, in)
-	passive := ans.offer(parts)
+	passive := ans.Offer(parts, len(parts) <= 1)
 	if !passive {
 		a.push(ctx, in.openID, parts)
 	}
@@ -144,58 +142,3 @@ func withOptions(r bot.Reply) string {
 }
 
 func split(text string) []string { return channel.Split(text, MaxTextBytes, nil) }
-
-// answer hands the messages a callback's job produces to the callback
-// waiting for them, or, once the callback stopped waiting, to the job to
-// push. Exactly one of the two sends them.
-type answer struct {
-	mu    sync.Mutex
-	state int
-	parts []string
-	ready chan struct{}
-}
-
-const (
-	waiting = iota // the callback waits
-	passive        // the callback answers with parts
-	pushed         // the job pushes
-)
-
-func newAnswer() *answer { return &answer{ready: make(chan struct{})} }
-
-// offer gives the callback parts if it still waits and they fit in one
-// passive reply, and reports whether it took them; if not, the caller
-// pushes them.
-func (a *answer) offer(parts []string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.state != waiting {
-		return false
-	}
-	if len(parts) <= 1 {
-		a.state, a.parts = passive, parts
-	} else {
-		a.state = pushed
-	}
-	close(a.ready)
-	return a.state == passive
-}
-
-// wait waits up to d (or ctx) for the answer. It returns the passive
-// reply's parts and true, or false when the job is to push them.
-func (a *answer) wait(ctx context.Context, d time.Duration) ([]string, bool) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-a.ready:
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.state == passive {
-		return a.parts, true
-	}
-	a.state = pushed
-	return nil, false
-}
