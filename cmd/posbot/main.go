@@ -26,6 +26,7 @@ import (
 	"github.com/posbot/posbot/llm"
 	"github.com/posbot/posbot/logging"
 	"github.com/posbot/posbot/metrics"
+	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/retrieval"
 )
 
@@ -151,9 +152,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
+		wc, err := loadWeChatConfig(getenv)
+		if err != nil {
+			return err
+		}
 		bi := readBuildInfo()
 		log.Info("posbot starting", "version", bi.Version, "revision", bi.Revision, "go_version", bi.GoVersion,
-			"config", cfg, "telegram", tc)
+			"config", cfg, "telegram", tc, "wechat", wc)
 		m := metrics.New()
 		m.SetBuildInfo(bi.Version, bi.Revision, bi.GoVersion)
 		st, err := openStores(ctx, cfg, log, m)
@@ -169,7 +174,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, tc, m.FullEngine(e), st, m, log, stderr)
+		return serve(ctx, cfg, tc, wc, m.FullEngine(e), st, m, log, stderr)
 	case "migrate":
 		return runMigrate(ctx, cfg.PostgresURL, stdout)
 	case "ingest":
@@ -271,7 +276,7 @@ func buildEngine(ctx context.Context, cfg config, base *knowledge.Base, mode str
 // reach the middleware. A route missing here is counted as "unmatched".
 var httpapiRoutes = []string{"POST /v1/messages", "/v1/messages", "GET /healthz", "GET /{$}"}
 
-func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEngine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
+func serve(ctx context.Context, cfg config, tc telegramConfig, wc wechatConfig, e metrics.FullEngine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
 	srv := httpapi.New(e, st.httpOptions())
 	srv.Handle("GET /metrics", m.Handler())
 	srv.Handle("GET /readyz", metrics.Ready(st.ready))
@@ -290,6 +295,19 @@ func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEng
 			routes = append(routes, "POST "+telegramWebhookPath)
 		}
 	}
+	// No handoff.Service is built in serve yet: every channel gets e, and
+	// no Sender is registered (hs nil). Once there is one, the Official
+	// Account and the bridge take its Gate and WeCom keeps e.
+	var reader ocr.Reader
+	if wc.enabled() {
+		reader = newOCR(tc.TesseractPath, tc.OCRTimeout, log)
+	}
+	wx, err := startWeChat(ctx, wc, e, e, st, reader, nil, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	routes = append(routes, wx.routes...)
 	hs := &http.Server{Handler: m.HTTP(srv, slices.Concat(httpapiRoutes, routes)...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stderr, "posbot is listening on http://%s\n  chat page: http://%s/\n  API: POST http://%s/v1/messages {\"conversation_id\",\"text\"}\n", ln.Addr(), ln.Addr(), ln.Addr())
@@ -303,5 +321,5 @@ func serve(ctx context.Context, cfg config, tc telegramConfig, e metrics.FullEng
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(hs.Shutdown(sctx), waitTelegram())
+	return errors.Join(hs.Shutdown(sctx), waitTelegram(), wx.wait())
 }
