@@ -46,8 +46,6 @@ const (
 	// MaxTextBytes is WeChat's limit on one text message (errcode 45002
 	// beyond it); longer answers go as several messages.
 	MaxTextBytes = 2048
-	// maxCallbackBytes bounds a callback body; real ones are under 2 KB.
-	maxCallbackBytes = 64 << 10
 )
 
 // Config holds the adapter's settings. Token, AppID and AppSecret are

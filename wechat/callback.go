@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -81,14 +80,9 @@ func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why
 // callback handles a POSTed message or event.
 func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
 	p := params(r)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		a.refuse(w, r, http.StatusBadRequest, "body not read")
+	body, status, why := wxapi.ReadCallback(w, r)
+	if status != 0 {
+		a.refuse(w, r, status, why)
 		return
 	}
 	plain, status, why := a.open(p, body)
@@ -109,7 +103,7 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	ans := channel.NewHandover[[]string]()
 	sctx, cancel := context.WithTimeout(ctx, a.cfg.PassiveWait)
-	err = a.disp.Submit(sctx, conversationID(in.openID), func(ctx context.Context) { a.handle(ctx, in, ans) })
+	err := a.disp.Submit(sctx, conversationID(in.openID), func(ctx context.Context) { a.handle(ctx, in, ans) })
 	cancel()
 	if err != nil {
 		a.log.ErrorContext(ctx, "callback not queued", "open_id", in.openID, "err", err)

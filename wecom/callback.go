@@ -2,15 +2,11 @@ package wecom
 
 import (
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 
 	"github.com/posbot/posbot/wxapi"
 )
-
-// maxCallbackBytes bounds a callback body; real ones are under 1 KB.
-const maxCallbackBytes = 64 << 10
 
 // envelope is a callback as WeCom posts it.
 type envelope struct {
@@ -74,14 +70,9 @@ func (a *Adapter) refuse(w http.ResponseWriter, r *http.Request, status int, why
 }
 
 func (a *Adapter) callback(w http.ResponseWriter, r *http.Request, sig, ts, nonce string) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		a.refuse(w, r, http.StatusBadRequest, "body not read")
+	body, status, why := wxapi.ReadCallback(w, r)
+	if status != 0 {
+		a.refuse(w, r, status, why)
 		return
 	}
 	var env envelope

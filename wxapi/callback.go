@@ -19,6 +19,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -103,4 +105,22 @@ func (c *Cipher) Seal(plain []byte, timestamp, nonce string) (encrypted, signatu
 		return "", "", fmt.Errorf("seal: %w", err)
 	}
 	return string(b), Sign(c.token, timestamp, nonce, string(b)), nil
+}
+
+// MaxCallbackBytes bounds a callback body; real ones are under 2 KB.
+const MaxCallbackBytes = 64 << 10
+
+// ReadCallback reads a callback's body, at most MaxCallbackBytes. On
+// failure it returns the status to refuse the callback with (413 for a
+// larger body, 400 otherwise) and why.
+func ReadCallback(w http.ResponseWriter, r *http.Request) (body []byte, status int, why string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxCallbackBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, http.StatusRequestEntityTooLarge, "body too large"
+	case err != nil:
+		return nil, http.StatusBadRequest, "body not read"
+	}
+	return body, 0, ""
 }
