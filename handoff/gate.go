@@ -329,7 +329,6 @@ func localTitle(p knowledge.Passage, lang string) string {
 	return p.Title
 }
 
-
 // merchantText is what the merchant sent, as the desk is shown it.
 func merchantText(m bot.Message) string {
 	s := strings.TrimSpace(m.Text)

@@ -38,6 +38,9 @@ func TestEveryKeyHasTTL(t *testing.T) {
 			if err := c.Feed().Publish(ctx, "http:1", channel.Event{Kind: "agent", Text: "您好"}); err != nil {
 				t.Fatal(err)
 			}
+			if err := c.Cursors().PutCursor(ctx, "ww1:wk1", "4gw7MepFLfgF2VC5npN"); err != nil {
+				t.Fatal(err)
+			}
 			unlock, err := c.Locker(0).Lock(ctx, "conv:tg:1")
 			if err != nil {
 				t.Fatal(err)
@@ -59,8 +62,8 @@ func TestEveryKeyHasTTL(t *testing.T) {
 			if err := iter.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if keys != 7 {
-				t.Errorf("found %d keys, want 7 (session, dedup, rate, answer, lease, feed, lock)", keys)
+			if keys != 8 {
+				t.Errorf("found %d keys, want 8 (session, dedup, rate, answer, lease, feed, cursor, lock)", keys)
 			}
 		})
 	}

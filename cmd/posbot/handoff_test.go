@@ -127,7 +127,7 @@ func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.B
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := startChannels(ctx, tc, base, e, st, m, log)
+	ch, err := startChannels(ctx, tc, wechatConfig{}, base, e, st, m, log)
 	if err != nil {
 		t.Fatal(err)
 	}

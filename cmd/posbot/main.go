@@ -154,9 +154,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
+		wc, err := loadWeChatConfig(getenv)
+		if err != nil {
+			return err
+		}
 		bi := readBuildInfo()
 		log.Info("posbot starting", "version", bi.Version, "revision", bi.Revision, "go_version", bi.GoVersion,
-			"config", cfg, "telegram", tc)
+			"config", cfg, "telegram", tc, "wechat", wc)
 		m := metrics.New()
 		m.SetBuildInfo(bi.Version, bi.Revision, bi.GoVersion)
 		st, err := openStores(ctx, cfg, log, m)
@@ -172,7 +176,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, tc, base, e, st, m, log, stderr)
+		return serve(ctx, cfg, tc, wc, base, e, st, m, log, stderr)
 	case "migrate":
 		return runMigrate(ctx, cfg.PostgresURL, stdout)
 	case "ingest":
@@ -279,8 +283,8 @@ type channels struct {
 // startChannels builds the handoff on the stores, the gate channels call
 // instead of the (measured) engine, the HTTP channel with the web feed and
 // the agent API, and, when configured, the Telegram channel with its
-// agents' group; Telegram runs until ctx is done.
-func startChannels(ctx context.Context, tc telegramConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger) (*channels, error) {
+// agents' group and the WeChat channels; they run until ctx is done.
+func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger) (*channels, error) {
 	svc, feed, err := st.handoff(base)
 	if err != nil {
 		return nil, err
@@ -308,15 +312,28 @@ func startChannels(ctx context.Context, tc telegramConfig, base *knowledge.Base,
 			ch.routes = append(ch.routes, "POST "+telegramWebhookPath)
 		}
 	}
+	if wc.enabled() {
+		// The Official Account and the bridge hand over through the gate;
+		// WeCom hands over on its own platform (service_state) and so gets
+		// the engine itself.
+		reader := newOCR(tc.TesseractPath, tc.OCRTimeout, log)
+		wx, err := startWeChat(ctx, wc, gate, m.FullEngine(e), st, reader, svc, srv, log)
+		if err != nil {
+			return nil, err
+		}
+		ch.routes = append(ch.routes, wx.routes...)
+		telegram := ch.wait
+		ch.wait = func() error { return errors.Join(telegram(), wx.wait()) }
+	}
 	return ch, nil
 }
 
-func serve(ctx context.Context, cfg config, tc telegramConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
+func serve(ctx context.Context, cfg config, tc telegramConfig, wc wechatConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	ch, err := startChannels(ctx, tc, base, e, st, m, log)
+	ch, err := startChannels(ctx, tc, wc, base, e, st, m, log)
 	if err != nil {
 		ln.Close()
 		return err

@@ -108,15 +108,7 @@ func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc
 	if d == nil {
 		d = &dedup.Memory{}
 	}
-	var reader ocr.Reader
-	if tc.TesseractPath != "off" {
-		t := &ocr.Tesseract{Path: tc.TesseractPath, Timeout: tc.OCRTimeout}
-		if err := t.Check(); err != nil {
-			log.Warn("OCR unavailable: photos will be answered with a request to type the code", "err", err)
-		} else {
-			reader = t
-		}
-	}
+	reader := newOCR(tc.TesseractPath, tc.OCRTimeout, log)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	a, err := telegram.New(sctx, telegram.Config{
@@ -150,6 +142,21 @@ func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc
 	errc := make(chan error, 1)
 	go func() { errc <- a.Run(ctx) }()
 	return sync.OnceValue(func() error { return <-errc }), nil
+}
+
+// newOCR returns the OCR reader for screenshots (POSBOT_TESSERACT_PATH),
+// or nil when it is "off" or tesseract does not run: images are then
+// answered with a request to type the code.
+func newOCR(path string, timeout time.Duration, log *slog.Logger) ocr.Reader {
+	if path == "off" {
+		return nil
+	}
+	t := &ocr.Tesseract{Path: path, Timeout: timeout}
+	if err := t.Check(); err != nil {
+		log.Warn("OCR unavailable: images will be answered with a request to type the code", "err", err)
+		return nil
+	}
+	return t
 }
 
 // LogValue is the Telegram configuration as serve logs it at start-up: the

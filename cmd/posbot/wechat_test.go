@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/posbot/posbot/bot/bottest"
+	"github.com/posbot/posbot/bridge"
+	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/httpapi"
+)
+
+const testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+func TestLoadWeChatConfig(t *testing.T) {
+	t.Parallel()
+	oa := map[string]string{"POSBOT_WECHAT_TOKEN": "tok", "POSBOT_WECHAT_APPID": "wx1", "POSBOT_WECHAT_APPSECRET": "s3cret-app"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	wecom := map[string]string{"POSBOT_WECOM_CORPID": "ww1", "POSBOT_WECOM_SECRET": "s3cret-kf", "POSBOT_WECOM_TOKEN": "t", "POSBOT_WECOM_AES_KEY": testAESKey}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"off", nil, ""},
+		{"official account", with(oa, "POSBOT_WECHAT_AES_KEY", testAESKey), ""},
+		{"wecom", wecom, ""},
+		{"bridge", map[string]string{"POSBOT_BRIDGE_SECRET": "0123456789abcdef0123", "POSBOT_BRIDGE_CALLBACK_URL": "https://bridge.example/cb"}, ""},
+		{"appid without token", map[string]string{"POSBOT_WECHAT_APPID": "wx1"}, "POSBOT_WECHAT_TOKEN"},
+		{"token without secret", with(oa, "POSBOT_WECHAT_APPSECRET", ""), "POSBOT_WECHAT_APPSECRET"},
+		{"short aes key", with(oa, "POSBOT_WECHAT_AES_KEY", "abc"), "POSBOT_WECHAT_AES_KEY"},
+		{"api url", with(oa, "POSBOT_WECHAT_API_URL", "ftp://x"), "POSBOT_WECHAT_API_URL"},
+		{"wecom without aes key", with(wecom, "POSBOT_WECOM_AES_KEY", ""), "POSBOT_WECOM_AES_KEY"},
+		{"servicer without corp", map[string]string{"POSBOT_WECOM_SERVICER": "zhangsan"}, "POSBOT_WECOM_CORPID"},
+		{"short bridge secret", map[string]string{"POSBOT_BRIDGE_SECRET": "short"}, "POSBOT_BRIDGE_SECRET"},
+		{"callback without secret", map[string]string{"POSBOT_BRIDGE_CALLBACK_URL": "https://x"}, "POSBOT_BRIDGE_SECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadWeChatConfig(func(k string) string { return tt.env[k] })
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b bytes.Buffer
+				slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "wechat", c)
+				for _, s := range []string{"s3cret", testAESKey, "0123456789abcdef0123"} {
+					if strings.Contains(b.String(), s) {
+						t.Errorf("start-up line shows a secret: %s", b.String())
+					}
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr+":") {
+				t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func wxSign(parts ...string) string {
+	sort.Strings(parts)
+	return fmt.Sprintf("%x", sha1.Sum([]byte(strings.Join(parts, ""))))
+}
+
+// TestStartWeChat wires the three channels as serve does and checks each
+// route is mounted and guarded, and that the handoff Senders are registered.
+func TestStartWeChat(t *testing.T) {
+	t.Parallel()
+	e := bottest.Engine(t)
+	svc, err := handoff.New(handoff.Config{Base: bottest.Base(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpapi.New(e, httpapi.Options{Logger: slog.New(slog.DiscardHandler)})
+	wc := wechatConfig{Token: "tok", AppID: "wx1", AppSecret: "app-secret", APIURL: "http://127.0.0.1:1",
+		CorpID: "ww1", CorpSecret: "kf-secret", CorpToken: "kftok", CorpAESKey: testAESKey, CorpAPIURL: "http://127.0.0.1:1",
+		BridgeSecret: "bridge-secret-0123456789"}
+	ctx, cancel := context.WithCancel(context.Background())
+	gate := svc.Gate(e, e)
+	wx, err := startWeChat(ctx, wc, gate, e, &stores{}, nil, svc, srv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel()
+		if err := wx.wait(); err != nil {
+			t.Error(err)
+		}
+	}()
+	if len(wx.routes) != 5 || wx.senders["wechat"] == nil || wx.senders["bridge"] == nil {
+		t.Errorf("routes %q, senders %v", wx.routes, wx.senders)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	ts := fmt.Sprint(time.Now().Unix())
+	get := func(path string, q url.Values) (int, string) {
+		resp, err := http.Get(hs.URL + path + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(wechatCallbackPath, url.Values{"signature": {wxSign("tok", ts, "n")}, "timestamp": {ts}, "nonce": {"n"}, "echostr": {"hello"}}); code != 200 || body != "hello" {
+		t.Errorf("official account verification = %d %q", code, body)
+	}
+	if code, _ := get(wecomCallbackPath, url.Values{"msg_signature": {"forged"}, "timestamp": {ts}, "nonce": {"n"}, "echostr": {"x"}}); code != 401 {
+		t.Errorf("forged WeCom verification = %d", code)
+	}
+	body := []byte(`{"conversation_id":"c1","text":"刷卡显示交易失败51"}`)
+	for _, sig := range []string{"sha256=forged", bridge.Sign(wc.BridgeSecret, ts, body)} {
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+bridgePath, bytes.NewReader(body))
+		req.Header.Set(bridge.HeaderTimestamp, ts)
+		req.Header.Set(bridge.HeaderSignature, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := 200
+		if sig == "sha256=forged" {
+			want = 401
+		}
+		if resp.StatusCode != want || (want == 200 && !strings.Contains(string(b), "51")) {
+			t.Errorf("bridge with %s = %d %s", sig[:12], resp.StatusCode, b)
+		}
+	}
+}
