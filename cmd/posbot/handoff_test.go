@@ -114,7 +114,7 @@ type replicaStack struct {
 
 const hookSecret = "hook-secret"
 
-func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.Base) *replicaStack {
+func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.Base, wc ...wechatConfig) *replicaStack {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	m := metrics.New()
@@ -127,7 +127,11 @@ func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.B
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := startChannels(ctx, tc, wechatConfig{}, base, e, st, m, log)
+	var w wechatConfig
+	if len(wc) > 0 {
+		w = wc[0]
+	}
+	ch, err := startChannels(ctx, tc, w, base, e, st, m, log)
 	if err != nil {
 		t.Fatal(err)
 	}

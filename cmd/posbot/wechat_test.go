@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/posbot/posbot/bridge"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
+	"github.com/posbot/posbot/knowledge"
 )
 
 const testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -147,6 +149,98 @@ func TestStartWeChat(t *testing.T) {
 		}
 		if resp.StatusCode != want || (want == 200 && !strings.Contains(string(b), "51")) {
 			t.Errorf("bridge with %s = %d %s", sig[:12], resp.StatusCode, b)
+		}
+	}
+}
+
+// TestBridgeHandoff runs serve's channels with the bridge on the memory
+// stores: the merchant asks for a person through the bridge, a ticket is
+// opened on the bridge channel, the bot stays quiet while the agent owns
+// the conversation, and the agent's reply through the agent API is posted,
+// signed, to the bridge's callback URL.
+func TestBridgeHandoff(t *testing.T) {
+	t.Parallel()
+	base, err := knowledge.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "bridge-secret-0123456789"
+	callbacks := make(chan bridge.Outgoing, 16)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get(bridge.HeaderSignature) != bridge.Sign(secret, r.Header.Get(bridge.HeaderTimestamp), body) {
+			t.Errorf("callback not signed: %s", body)
+			w.WriteHeader(401)
+			return
+		}
+		var out bridge.Outgoing
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Error(err)
+		}
+		callbacks <- out
+	}))
+	defer cb.Close()
+	cfg := config{Retriever: "hybrid", Handoff: handoffConfig{AgentToken: testAgentToken, Lease: time.Hour, RemindAfter: time.Hour}}
+	r := startReplica(t, cfg, telegramConfig{TesseractPath: "off"}, base,
+		wechatConfig{BridgeSecret: secret, BridgeCallbackURL: cb.URL})
+	n := 0
+	say := func(text string) map[string]any {
+		t.Helper()
+		n++
+		body, _ := json.Marshal(map[string]string{"conversation_id": "friend-7", "message_id": fmt.Sprint("m", n), "text": text})
+		ts := fmt.Sprint(time.Now().Unix())
+		req, _ := http.NewRequest(http.MethodPost, r.url+bridgePath, bytes.NewReader(body))
+		req.Header.Set(bridge.HeaderTimestamp, ts)
+		req.Header.Set(bridge.HeaderSignature, bridge.Sign(secret, ts, body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&out) != nil {
+			t.Fatalf("bridge %q: %d", text, res.StatusCode)
+		}
+		return out
+	}
+	if got := fmt.Sprint(say("刷卡显示交易失败51")["messages"]); !strings.Contains(got, "余额") {
+		t.Errorf("first answer %s", got)
+	}
+	if got := fmt.Sprint(say("转人工")["messages"]); !strings.Contains(got, "工单") {
+		t.Errorf("handoff answer %s", got)
+	}
+	var tickets []struct {
+		ID             int64  `json:"id"`
+		Channel        string `json:"channel"`
+		ConversationID string `json:"conversation_id"`
+		Code           string `json:"code"`
+	}
+	if r.api(t, "GET", "/v1/tickets", testAgentToken, "", &tickets) != 200 || len(tickets) != 1 ||
+		tickets[0].Channel != "bridge" || tickets[0].Code != "51" {
+		t.Fatalf("tickets %+v", tickets)
+	}
+	id := fmt.Sprint(tickets[0].ID)
+	if c := r.api(t, "POST", "/v1/tickets/"+id+"/claim", testAgentToken, "", nil, "X-Agent", "alice"); c != 200 {
+		t.Fatalf("claim: %d", c)
+	}
+	if got := fmt.Sprint(say("参考号 123456789012")["messages"]); got != "[]" {
+		t.Errorf("the bot answered while alice owns the conversation: %s", got)
+	}
+	if c := r.api(t, "POST", "/v1/tickets/"+id+"/reply", testAgentToken, `{"text":"您好，我是客服小王"}`, nil, "X-Agent", "alice"); c != 200 {
+		t.Fatalf("reply: %d", c)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case out := <-callbacks:
+			if out.Kind == "agent" {
+				if out.ConversationID != "friend-7" || !strings.Contains(fmt.Sprint(out.Messages), "您好，我是客服小王") {
+					t.Errorf("agent callback %+v", out)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the agent's reply never reached the callback URL")
 		}
 	}
 }
