@@ -33,6 +33,14 @@ type Case struct {
 	Clarify *bool `json:"clarify"`
 	// Handoff is the expected handoff flag; a missing key means false.
 	Handoff bool `json:"handoff"`
+	// Escalate is the expected escalate flag (the bot answers and a person
+	// must also take the case: fraud, a frozen account, money debited); nil
+	// is not checked.
+	Escalate *bool `json:"escalate,omitempty"`
+	// Reason is the expected reason of a handoff or escalation ("asked",
+	// "not_solved", "unsure", "fraud", "frozen", "debited"); "" is not
+	// checked.
+	Reason string `json:"reason,omitempty"`
 	// Mention holds groups of alternatives: the answer must contain at least
 	// one string of every group.
 	Mention [][]string `json:"mention,omitempty"`
@@ -65,6 +73,8 @@ type rawCase struct {
 	Target    json.RawMessage `json:"target"`
 	Clarify   *bool           `json:"clarify"`
 	Handoff   *bool           `json:"handoff"`
+	Escalate  *bool           `json:"escalate"`
+	Reason    string          `json:"reason"`
 	Mention   json.RawMessage `json:"mention"`
 	Forbid    json.RawMessage `json:"forbid"`
 	ExpectIDs json.RawMessage `json:"expect_ids"`
@@ -148,6 +158,8 @@ func parseCase(b []byte) (Case, error) {
 		ImageText: rc.ImageText,
 		Clarify:   rc.Clarify,
 		Handoff:   rc.Handoff != nil && *rc.Handoff,
+		Escalate:  rc.Escalate,
+		Reason:    strings.TrimSpace(rc.Reason),
 		Kind:      strings.TrimSpace(rc.Kind),
 		Family:    strings.TrimSpace(rc.Family),
 	}

@@ -36,6 +36,10 @@ type Metrics struct {
 	Target  Ratio `json:"target_accuracy"`
 	Clarify Ratio `json:"clarify_accuracy"`
 	Handoff Ratio `json:"handoff_accuracy"`
+	// Escalate and Reason are over the cases that declare them (handoff
+	// and escalation triggers).
+	Escalate Ratio `json:"escalate_accuracy"`
+	Reason   Ratio `json:"reason_accuracy"`
 	// Mention is the fraction of all mention groups satisfied.
 	Mention Ratio `json:"mention_coverage"`
 	// ForbidViolations counts forbidden strings found, over all answers.
@@ -242,6 +246,8 @@ func Compute(results []CaseResult) Metrics {
 		tally(&m.Target, r.Checks, CheckTarget)
 		tally(&m.Clarify, r.Checks, CheckClarify)
 		tally(&m.Handoff, r.Checks, CheckHandoff)
+		tally(&m.Escalate, r.Checks, CheckEscalate)
+		tally(&m.Reason, r.Checks, CheckReason)
 		m.Mention.Total += r.MentionGroups
 		m.Mention.Hits += r.MentionHits
 		m.ForbidViolations += len(r.ForbidHits)
@@ -266,7 +272,7 @@ func Compute(results []CaseResult) Metrics {
 		addConfidence(m.Confidence, r)
 	}
 	m.PassRate = frac(m.Passed, m.Cases)
-	for _, q := range []*Ratio{&m.Code, &m.Target, &m.Clarify, &m.Handoff, &m.Mention, &m.ConfidentWrongTopic, &m.ConfidentOffPassage} {
+	for _, q := range []*Ratio{&m.Code, &m.Target, &m.Clarify, &m.Handoff, &m.Escalate, &m.Reason, &m.Mention, &m.ConfidentWrongTopic, &m.ConfidentOffPassage} {
 		q.Value = frac(q.Hits, q.Total)
 	}
 	for i := range datasets {

@@ -24,6 +24,10 @@ const (
 	CheckTarget  = "target"
 	CheckClarify = "clarify"
 	CheckHandoff = "handoff"
+	// CheckEscalate and CheckReason are declared by cases that say whether
+	// a person must take the case and why.
+	CheckEscalate = "escalate"
+	CheckReason   = "reason"
 	CheckMention = "mention"
 	CheckForbid  = "forbid"
 	// CheckError marks a case whose Answerer call failed.
@@ -77,6 +81,8 @@ type CaseResult struct {
 	Target     string       `json:"target"`
 	Clarify    bool         `json:"clarify"`
 	Handoff    bool         `json:"handoff"`
+	Escalate   bool         `json:"escalate,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
 	TopSources []bot.Source `json:"top_sources,omitempty"`
 	// Evidence is what the reply's confidence rests on.
 	Evidence *retrieval.Evidence `json:"evidence,omitempty"`
@@ -173,6 +179,8 @@ func score(c Case, reply bot.Reply, err error) CaseResult {
 		Target:        reply.Target,
 		Clarify:       reply.Clarify,
 		Handoff:       reply.Handoff,
+		Escalate:      reply.Escalate,
+		Reason:        reply.Reason,
 		TopSources:    slices.Clone(reply.Sources[:min(3, len(reply.Sources))]),
 		Confidence:    reply.Confidence,
 	}
@@ -218,6 +226,18 @@ func score(c Case, reply bot.Reply, err error) CaseResult {
 	if !r.Checks[CheckHandoff] {
 		fail(CheckHandoff, fmt.Sprint(c.Handoff), fmt.Sprint(reply.Handoff))
 	}
+	if c.Escalate != nil {
+		r.Checks[CheckEscalate] = *c.Escalate == reply.Escalate
+		if !r.Checks[CheckEscalate] {
+			fail(CheckEscalate, fmt.Sprint(*c.Escalate), fmt.Sprint(reply.Escalate))
+		}
+	}
+	if c.Reason != "" {
+		r.Checks[CheckReason] = c.Reason == reply.Reason
+		if !r.Checks[CheckReason] {
+			fail(CheckReason, quoteOrNone(c.Reason), quoteOrNone(reply.Reason))
+		}
+	}
 	answer := foldASCII(reply.Answer)
 	if len(c.Mention) > 0 {
 		r.Checks[CheckMention] = true
@@ -255,6 +275,12 @@ func declaredChecks(c Case) []string {
 		names = append(names, CheckClarify)
 	}
 	names = append(names, CheckHandoff)
+	if c.Escalate != nil {
+		names = append(names, CheckEscalate)
+	}
+	if c.Reason != "" {
+		names = append(names, CheckReason)
+	}
 	if len(c.Mention) > 0 {
 		names = append(names, CheckMention)
 	}

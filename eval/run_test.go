@@ -355,3 +355,38 @@ func TestComputeByDatasetAndTargets(t *testing.T) {
 		t.Errorf("target matrix (-want +got):\n%s total %d, multi %d", diff, m.Targets.Total(), m.Targets.MultiTarget)
 	}
 }
+
+func TestScoreEscalateAndReason(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	tests := []struct {
+		name  string
+		c     Case
+		reply bot.Reply
+		want  []Failure
+	}{
+		{"undeclared", Case{ID: "a"}, bot.Reply{Escalate: true, Reason: "fraud"}, nil},
+		{"escalates", Case{ID: "b", Escalate: &yes, Reason: "fraud"}, bot.Reply{Escalate: true, Reason: "fraud"}, nil},
+		{"does not escalate", Case{ID: "c", Escalate: &yes, Reason: "debited"}, bot.Reply{},
+			[]Failure{{CheckEscalate, "true", "false"}, {CheckReason, `"debited"`, "(none)"}}},
+		{"escalates wrongly", Case{ID: "d", Escalate: &no}, bot.Reply{Escalate: true, Reason: "frozen"},
+			[]Failure{{CheckEscalate, "false", "true"}}},
+		{"wrong reason", Case{ID: "e", Handoff: true, Reason: "not_solved"}, bot.Reply{Handoff: true, Reason: "asked"},
+			[]Failure{{CheckReason, `"not_solved"`, `"asked"`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := score(tt.c, tt.reply, nil)
+			if diff := cmp.Diff(tt.want, r.Failures); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+			if r.Pass != (len(tt.want) == 0) {
+				t.Errorf("Pass = %v", r.Pass)
+			}
+		})
+	}
+	m := Compute([]CaseResult{score(tests[1].c, tests[1].reply, nil), score(tests[2].c, tests[2].reply, nil)})
+	if m.Escalate != (Ratio{1, 2, 0.5}) || m.Reason != (Ratio{1, 2, 0.5}) {
+		t.Errorf("escalate %+v, reason %+v", m.Escalate, m.Reason)
+	}
+}

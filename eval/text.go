@@ -27,6 +27,8 @@ var metricRows = []metricRow{
 	{"target accuracy", func(m Metrics) string { return fmtRatio(m.Target) }},
 	{"clarify accuracy", func(m Metrics) string { return fmtRatio(m.Clarify) }},
 	{"handoff accuracy", func(m Metrics) string { return fmtRatio(m.Handoff) }},
+	{"escalate accuracy", func(m Metrics) string { return fmtRatio(m.Escalate) }},
+	{"reason accuracy", func(m Metrics) string { return fmtRatio(m.Reason) }},
 	{"mention coverage", func(m Metrics) string { return fmtRatio(m.Mention) }},
 	{"forbid violations", func(m Metrics) string { return fmt.Sprint(m.ForbidViolations) }},
 	{"retrieval cases", func(m Metrics) string { return fmt.Sprint(m.RetrievalCases) }},
