@@ -28,8 +28,8 @@ const (
 	// a person must take the case and why.
 	CheckEscalate = "escalate"
 	CheckReason   = "reason"
-	CheckMention = "mention"
-	CheckForbid  = "forbid"
+	CheckMention  = "mention"
+	CheckForbid   = "forbid"
 	// CheckError marks a case whose Answerer call failed.
 	CheckError = "error"
 )
