@@ -29,6 +29,7 @@ func TestEveryAdjacentPassageByPhrasing(t *testing.T) {
 		{"adj-sim-data-fee", "provider", [2]string{"今天到账少了几十块，明细里写着流量费", "没人跟我说过要交年费啊，怎么就扣了"}},
 		{"adj-device-deposit", "provider", [2]string{"pos机押金什么时候能退", "当初说刷满多少就返押金，现在怎么没动静"}},
 		{"adj-close-terminal", "provider", [2]string{"店不开了，刷卡机怎么办理注销", "这个机器我不要了，能退回去吗"}},
+		{"adj-lost-terminal", "provider", [2]string{"早上开门发现刷卡机被人偷走了", "收款的机器找不到了，是不是要先报停"}},
 		{"adj-move-terminal", "provider", [2]string{"下个月要换门店，pos机要不要跟你们说", "把刷卡机带到新店用可以吗"}},
 		{"adj-change-settlement-card", "provider", [2]string{"收款那张银行卡丢了，想换一张到账", "怎么把到账银行改成建行的卡"}},
 		{"msg-terminal-locked", "provider", [2]string{"机器被锁了，屏幕说联系服务商", "收银员密码输错了几次，现在操作员被锁"}},

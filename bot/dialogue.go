@@ -107,6 +107,10 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		return e.wantsHuman(ctx, st, in), nil
 	case !rd.HasCode && len(st.LastIDs) > 0 && rd.Unsolved:
 		return e.nextCause(ctx, st, in)
+	case rd.HasCode && rd.Code == st.Facts.Code && len(st.LastIDs) > 0 && (rd.Unsolved || rd.Still):
+		// "还是96", "still getting 99": the code of the last answer again,
+		// so its steps did not help. The code still decides the answer.
+		return e.stillCode(ctx, st, in)
 	case !rd.HasCode && len(st.LastIDs) > 0 && rd.Solved:
 		return e.solved(ctx, st, in), nil
 	case !rd.HasCode && rd.Ack && len(st.LastIDs) > 0:
@@ -120,6 +124,10 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		return e.simple(lang, "solved"), nil
 	}
 
+	if rd.CantDescribe && !rd.HasCode && rd.Image == "" {
+		// "说不清楚": a turn without a diagnosis; after a few a person takes over.
+		return e.cantDescribe(st, lang), nil
+	}
 	if rd.OutOfScope && !rd.HasCode && rd.AlsoAt == 0 && st.Pending == nil {
 		// 花呗, 外卖平台, 报税: another service; say what posbot helps with.
 		return e.simple(lang, "out_of_scope"), nil
@@ -127,6 +135,9 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	pending := st.Pending
 	st.Pending = nil
 	if rd.HasCode {
+		if rd.Code != st.Facts.Code {
+			st.Unsolved = 0 // a new diagnosis
+		}
 		st.Facts.Code = rd.Code
 		return e.answerCode(ctx, st, in, rd.Code)
 	}
@@ -184,7 +195,11 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		hits = e.safetyFirst(hits)
 	}
 	ongoing := len(st.LastIDs) > 0 && conf >= weakConfidence
-	if !rd.InDomain && !rd.Failure && !ongoing {
+	if rd.Still && len(hits) > 0 && slices.Contains(st.Tried, hits[0].Passage.ID) {
+		// "还是通讯失败" after the answer about 通讯失败: its steps did not help.
+		return e.nextCause(ctx, st, in)
+	}
+	if !rd.InDomain && !rd.Failure && !ongoing && pending == nil {
 		if rd.Thanks || rd.Greeting {
 			return e.courtesy(rd, lang), nil
 		}
@@ -194,6 +209,11 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		// The wording belongs to two passages (38 and 75 both say 密码错误次数超限):
 		// answer the first, name both, let the merchant pick.
 		return e.candidates(ctx, st, in, hits, quoted, conf)
+	}
+	if st.Asked && pending != nil && len(quoted) == 0 && ev.Concepts == 0 && !ev.Display {
+		// The answer to the triage question names nothing ("就是刷不了啊"):
+		// words it shares with a passage are chance, so do not guess.
+		hits, conf = nil, 0
 	}
 	// Evidence decides between answering and asking; the calibrated
 	// probability that the answer is on the merchant's topic decides
@@ -205,6 +225,10 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	}
 	if len(hits) > 0 && conf >= e.cfg.MinConfidence {
 		// Evidence, but not enough to be sure: the closest match, said so.
+		// It is a turn without a confident diagnosis all the same.
+		if st.Unsure++; st.Unsure >= maxUnsure {
+			return e.handoff(st, lang, "", "unsure"), nil
+		}
 		return e.answer(ctx, st, in, hits, e.unsure(ev), e.texts.Get(lang, "uncertain"))
 	}
 	// Not sure: after a few such turns in a row a person takes over.
@@ -226,6 +250,17 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, e.texts.Get(lang, "uncertain"))
+}
+
+// cantDescribe answers a merchant who cannot describe the problem: the
+// triage question again, introduced as help, until a person takes over.
+func (e *Engine) cantDescribe(st *State, lang string) Reply {
+	if st.Unsure++; st.Unsure >= maxUnsure {
+		return e.handoff(st, lang, "", "unsure")
+	}
+	r := e.triage(st, lang)
+	r.Answer = e.texts.Get(lang, "cant_describe") + strings.TrimPrefix(r.Answer, e.texts.Get(lang, "triage_question"))
+	return r
 }
 
 // wantsHuman hands the conversation to a person. "A0 签到了也不行 转人工":
@@ -529,6 +564,22 @@ func (e *Engine) nextCause(ctx context.Context, st *State, in input) (Reply, err
 		return r, err
 	}
 	return e.handoff(st, in.lang, e.texts.Get(in.lang, "steps_did_not_help"), "not_solved"), nil
+}
+
+// stillCode answers the code of the last answer sent again: the steps did
+// not help; the second time a person takes over.
+func (e *Engine) stillCode(ctx context.Context, st *State, in input) (Reply, error) {
+	e.record(ctx, st, in.conv, false)
+	if st.Unsolved++; st.Unsolved >= maxUnsolved {
+		return e.handoff(st, in.lang, e.texts.Get(in.lang, "steps_did_not_help"), "not_solved"), nil
+	}
+	r, err := e.answerCode(ctx, st, in, st.Facts.Code)
+	if err != nil {
+		return r, err
+	}
+	r.Answer = e.texts.Get(in.lang, "still_code", st.Facts.Code) + "\n\n" + r.Answer
+	r.Options = append(r.Options, e.texts.Get(in.lang, "human_option"))
+	return r, nil
 }
 
 func (e *Engine) answerNext(ctx context.Context, st *State, in input, hits []retrieval.Hit) (Reply, error) {

@@ -326,6 +326,65 @@ func TestUnsolvedTwiceHandsOff(t *testing.T) {
 	}
 }
 
+// TestHandoffTriggersInConversation walks conversations that should, and
+// should not, bring a person in, turn by turn.
+func TestHandoffTriggersInConversation(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	type turn struct {
+		text    string
+		handoff bool
+		reason  string
+	}
+	tests := []struct {
+		name  string
+		turns []turn
+	}{
+		{"the same code twice more", []turn{{"刷卡显示交易失败51", false, ""}, {"还是51", false, ""}, {"还是51 试了好几遍了", true, "not_solved"}}},
+		{"the same code in English", []turn{{"declined 99", false, ""}, {"still getting 99", false, ""}, {"still 99, doesn't work", true, "not_solved"}}},
+		{"a symptom that persists", []turn{{"机器一直通讯失败", false, ""}, {"重启了还是通讯失败", false, ""}, {"没解决", true, "not_solved"}}},
+		{"a new code starts over", []turn{{"显示51", false, ""}, {"没解决", false, ""}, {"现在变成96了", false, ""}, {"没解决", false, ""}}},
+		{"还是 meaning or", []turn{{"刷卡显示51", false, ""}, {"这是卡的问题还是机器的问题", false, ""}, {"那是银行的事还是你们的事", false, ""}}},
+		{"cannot describe it", []turn{{"机器坏了", false, ""}, {"说不清楚", false, ""}, {"我也不知道怎么说", true, "unsure"}}},
+		{"a request declined", []turn{{"不用转人工了 已经好了", false, ""}}},
+		{"a person mentioned", []turn{{"昨天转过人工了 人家说是银行那边的事 51到底啥意思", false, ""}}},
+		{"a question about the bot", []turn{{"你是真人还是机器人", false, ""}}},
+		{"a caller posing as staff", []turn{{"有个自称银联工作人员的打电话给我说要改参数 还要主管密码", false, ""}}},
+		{"a request", []turn{{"别回复模板了 我要找人工", true, "asked"}}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conv := sprintf("trig-%d", i)
+			for _, tr := range tt.turns {
+				r := ask(t, e, conv, tr.text)
+				if r.Handoff != tr.handoff || (tr.handoff && r.Reason != tr.reason) {
+					t.Fatalf("%q: handoff %v reason %q, want %v %q\n%s", tr.text, r.Handoff, r.Reason, tr.handoff, tr.reason, r.Answer)
+				}
+			}
+		})
+	}
+}
+
+// TestEscalationCues: the bot answers and flags the case for a person.
+func TestEscalationCues(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	tests := []struct{ text, reason string }{
+		{"商户号直接给我冻了 一万多全卡在里面", "frozen"},
+		{"my merchant account got frozen and the settlement is on hold", "frozen"},
+		{"第一次显示失败 又刷了一次成功了 顾客说扣了两笔钱", "debited"},
+		{"有个说是建行的人打电话给我说pos机要升级 让我把验证码念给他", "fraud"},
+		{"扣款成功没有 在哪看啊", ""},
+		{"客人的卡被银行冻结了 刷出来62", ""},
+	}
+	for i, tt := range tests {
+		r := ask(t, e, sprintf("esc-%d", i), tt.text)
+		if r.Escalate != (tt.reason != "") || r.Reason != tt.reason || r.Handoff {
+			t.Errorf("%q: escalate %v reason %q handoff %v, want reason %q", tt.text, r.Escalate, r.Reason, r.Handoff, tt.reason)
+		}
+	}
+}
+
 type failingSessions struct{}
 
 func (failingSessions) Get(context.Context, string) (bot.State, error) {

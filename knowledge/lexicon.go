@@ -114,7 +114,7 @@ type OptionWords struct {
 
 // The keys every language's lexicon defines.
 var (
-	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack", "also"}
+	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack", "also", "cant_describe", "still"}
 	AnswerKeys = []string{"scope_one", "scope_all", "signal_none", "signal_ok", "terminal_old", "terminal_new"}
 	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card", "out_of_scope"}
 	CueKinds   = []string{"fraud", "scam", "insider"}

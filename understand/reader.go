@@ -72,6 +72,10 @@ type Reading struct {
 
 	// Intents of the typed text.
 	Human, Solved, Unsolved, Thanks, Greeting, Ack, Question bool
+	// CantDescribe is true when the merchant says they cannot describe
+	// the problem ("说不清楚", "idk how to explain"); Still when the
+	// message says a problem persists ("还是96", "still getting 99").
+	CantDescribe, Still bool
 
 	// Answers to the triage question, in text and image: Scope "one" or
 	// "all"; Signal "none" or "ok"; NewTerminal when TerminalKnown.
@@ -121,6 +125,8 @@ func (r *Reader) Read(text, image string) Reading {
 	rd.Thanks = ts.Has("intents.thanks")
 	rd.Greeting = ts.Has("intents.greeting")
 	rd.Ack = r.onlyAck(ts)
+	rd.CantDescribe = ts.Has("intents.cant_describe")
+	rd.Still = ts.Has("intents.still")
 
 	sc := rd.Scan
 	switch {
