@@ -15,6 +15,14 @@ import (
 // a model-written answer flipping one borderline case.
 const FloorTolerance = 0.01
 
+// DatasetFloorTolerance is how far one dataset of at least
+// DatasetFloorMinCases cases may fall below its own baseline: three points,
+// about three cases of a hundred.
+const (
+	DatasetFloorTolerance = 0.03
+	DatasetFloorMinCases  = 50
+)
+
 // ErrQualityFloor is returned (wrapped) when a run falls below its baseline.
 var ErrQualityFloor = errors.New("quality floor not met")
 
@@ -34,7 +42,8 @@ type Baseline struct {
 	LatencyP50MS     float64 `json:"latency_p50_ms"`
 	LatencyP95MS     float64 `json:"latency_p95_ms"`
 	// Datasets are the figures per dataset (Case.Dataset), for the change
-	// against the baseline in the per-dataset table; informative only.
+	// against the baseline in the per-dataset table and for the per-dataset
+	// floor (CheckFloor).
 	Datasets map[string]DatasetBaseline `json:"datasets,omitempty"`
 }
 
@@ -124,8 +133,9 @@ func WriteBaseline(path string, b Baseline) error {
 
 // CheckFloor compares m with the baseline. It returns a one-line verdict
 // when the floor holds, or an error wrapping ErrQualityFloor that says why:
-// the pass rate fell more than FloorTolerance below the baseline's, or any
-// forbidden string appeared.
+// the pass rate fell more than FloorTolerance below the baseline's, a
+// dataset's more than DatasetFloorTolerance below its own, or any forbidden
+// string appeared.
 func CheckFloor(m Metrics, b Baseline) (string, error) {
 	var why []string
 	// The epsilon keeps an exact one-point drop (0.92 vs 0.93) on the passing
@@ -135,6 +145,18 @@ func CheckFloor(m Metrics, b Baseline) (string, error) {
 	}
 	if m.ForbidViolations > 0 {
 		why = append(why, fmt.Sprintf("%d forbidden string(s) in answers (must be 0)", m.ForbidViolations))
+	}
+	// A set may not fall far on its own: the overall rate hides a small
+	// set's regression (a handoff set of 97 cases is 3% of the whole).
+	for _, d := range m.ByDataset {
+		bd, ok := b.Datasets[d.Name]
+		if !ok || bd.Cases == 0 || d.Cases < DatasetFloorMinCases {
+			continue
+		}
+		if d.PassRate < bd.PassRate-DatasetFloorTolerance-1e-9 {
+			why = append(why, fmt.Sprintf("dataset %s: pass rate %.4f is below its baseline %.4f by more than %.2f",
+				d.Name, d.PassRate, bd.PassRate, DatasetFloorTolerance))
+		}
 	}
 	if len(why) > 0 {
 		return "", fmt.Errorf("%w: %s", ErrQualityFloor, strings.Join(why, "; "))

@@ -13,7 +13,10 @@ import (
 
 func TestCheckFloor(t *testing.T) {
 	t.Parallel()
-	base := Baseline{PassRate: 0.93, Cases: 100}
+	base := Baseline{PassRate: 0.93, Cases: 100, Datasets: map[string]DatasetBaseline{"handoff": {Cases: 60, PassRate: 0.95}}}
+	sets := func(rate float64, cases int) []DatasetGroup {
+		return []DatasetGroup{{Group: Group{Name: "handoff", Cases: cases, PassRate: rate}}}
+	}
 	tests := []struct {
 		name     string
 		m        Metrics
@@ -24,6 +27,9 @@ func TestCheckFloor(t *testing.T) {
 		{"exactly one point lower", Metrics{Cases: 100, PassRate: 0.92}, ""},
 		{"more than one point lower", Metrics{Cases: 100, PassRate: 0.919}, "pass rate 0.9190 is below baseline 0.9300"},
 		{"forbid violation", Metrics{Cases: 100, PassRate: 0.99, ForbidViolations: 1}, "1 forbidden string"},
+		{"a set three points lower", Metrics{Cases: 100, PassRate: 0.93, ByDataset: sets(0.92, 60)}, ""},
+		{"a set more than three points lower", Metrics{Cases: 100, PassRate: 0.93, ByDataset: sets(0.9, 60)}, "dataset handoff: pass rate 0.9000 is below its baseline 0.9500"},
+		{"a small set lower", Metrics{Cases: 100, PassRate: 0.93, ByDataset: sets(0.5, 20)}, ""},
 		{"both", Metrics{Cases: 100, PassRate: 0.5, ForbidViolations: 2}, "pass rate 0.5000 is below baseline 0.9300 by more than 0.01; 2 forbidden"},
 	}
 	for _, tt := range tests {
