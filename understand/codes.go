@@ -298,12 +298,17 @@ func (c *Codes) candidate(s string, start, end int) (string, int) {
 		}
 		letters, digits = tok[:split], tok[split:]
 	}
-	if !allDigits(digits) {
-		return "", notCode // words, "4g", "a1b2"
-	}
 	// Only the neighbourhood matters; bounding it keeps long texts linear.
 	before, after := window(s, start-contextBytes, start), window(s, end, end+contextBytes)
 	w := &c.words
+	if !allDigits(digits) {
+		// A labelled brand code read by OCR: "ERR: E3O1" is E301.
+		fixed, ok := lookAlikeDigits(digits)
+		if !ok || len(letters) < 1 || len(letters) > 3 || !w.hasLabel(before) {
+			return "", notCode // words, "4g", "a1b2"
+		}
+		digits, tok = fixed, letters+fixed
+	}
 	if w.blocked(before, after) {
 		return "", notCode
 	}
@@ -340,6 +345,26 @@ func (c *Codes) candidate(s string, start, end int) (string, int) {
 		return strings.ToUpper(tok), score // "E102"
 	}
 	return "", notCode
+}
+
+// lookAlikeDigits reads OCR's look-alikes in a run of digits (o for 0, l
+// and i for 1): ok when at least two characters are real digits.
+func lookAlikeDigits(s string) (string, bool) {
+	real := 0
+	b := []byte(s)
+	for i, ch := range b {
+		switch {
+		case ch >= '0' && ch <= '9':
+			real++
+		case ch == 'o':
+			b[i] = '0'
+		case ch == 'l' || ch == 'i':
+			b[i] = '1'
+		default:
+			return "", false
+		}
+	}
+	return string(b), real >= 2
 }
 
 // contextBytes is how much text on each side of a token is looked at.
