@@ -61,7 +61,8 @@ type browserPage struct {
 
 // openPage starts Chromium on url, or skips without it (fails in CI). The
 // browser stops when the test ends; the whole test is bounded by a minute.
-func openPage(t *testing.T, url string) *browserPage {
+// Each of before runs on the blank page first (to set a viewport).
+func openPage(t *testing.T, url string, before ...func(*browserPage)) *browserPage {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
@@ -85,6 +86,9 @@ func openPage(t *testing.T, url string) *browserPage {
 	p := &browserPage{t: t, ctx: ctx, c: c, sess: attachPage(ctx, t, c)}
 	if err := c.call(ctx, p.sess, "Runtime.enable", nil, nil); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(p)
 	}
 	var nav struct {
 		ErrorText string `json:"errorText"`
