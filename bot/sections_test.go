@@ -106,10 +106,12 @@ func TestReplySections(t *testing.T) {
 		t.Errorf("the answer text lost its steps or contact:\n%s", r.Answer)
 	}
 
-	// "好的" after the answer: a short acknowledgement, no sections.
-	ack := ask(t, e, "sections-1", "好的")
-	if ack.Sections != nil || ack.Answer != texts.Get("zh", "ack") {
-		t.Errorf("ack = %q with sections %v, want %q and none", ack.Answer, ack.Sections, texts.Get("zh", "ack"))
+	// "好的", "嗯", "ok" after the answer: a short acknowledgement, no sections.
+	for _, word := range []string{"好的", "嗯", "ok", "OK", "好"} {
+		ack := ask(t, e, "sections-1", word)
+		if ack.Sections != nil || ack.Answer != texts.Get("zh", "ack") {
+			t.Errorf("%q = %q with sections %v, want %q and none", word, ack.Answer, ack.Sections, texts.Get("zh", "ack"))
+		}
 	}
 	// A question and a handoff carry none either.
 	if q := ask(t, e, "sections-2", "刷卡失败了怎么办"); !q.Clarify || q.Sections != nil {

@@ -310,14 +310,14 @@ func TestWebChatInChromium(t *testing.T) {
 				t.Errorf("the last answer's buttons after reload: %v", got)
 			}
 
-			// 8. The same conversation goes on: 好的 is acknowledged (it
+			// 8. The same conversation goes on: 嗯 is acknowledged (it
 			// needs the answer this conversation holds), 解决了 thanked.
 			n = bots()
-			p.send("好的")
+			p.send("嗯")
 			waitBots("the acknowledgement after reload", n+1)
 			p.run(lastBot+`.innerText.trim()`, &ack)
 			if ack != texts.Get("zh", "ack") {
-				t.Errorf("好的 after reload answered %q: the conversation was not kept", ack)
+				t.Errorf("嗯 after reload answered %q: the conversation was not kept", ack)
 			}
 			p.run(`[...document.querySelectorAll(".msg.bot")].filter(m => m.querySelector(".fb:not(:disabled)")).pop()
 				.querySelector(".fb[data-solved=true]").click(), true`, nil)
