@@ -1,7 +1,8 @@
 // Package httpapi is posbot's HTTP channel: a JSON endpoint that hands
 // merchant messages to the conversation engine, a health check, a small
-// chat page for trying the bot from a browser or phone with a server-sent
-// events stream for what agents write, and the agent API of the handoff.
+// chat page for a browser or phone (answers in sections, 解决了 / 没解决
+// buttons, screenshots read by OCR, a server-sent events stream for what
+// agents write), and the agent API of the handoff.
 package httpapi
 
 import (
