@@ -39,7 +39,7 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 	}
 	d.Template = Render(d, e.texts)
 
-	r := Reply{Answer: d.Template, Target: top.Target, Confidence: conf, Writer: "template"}
+	r := Reply{Answer: d.Template, Target: top.Target, Confidence: conf, Writer: "template", Sections: Layout(d, e.texts)}
 	for _, h := range hits[:min(len(hits), maxSources)] {
 		r.Sources = append(r.Sources, Source{ID: h.Passage.ID, Title: h.Passage.Title, Score: h.Score})
 	}
@@ -120,25 +120,21 @@ var specifics = regexp.MustCompile(`[0-9]{3,}|[a-z0-9]*[a-z][0-9][a-z0-9]*`)
 
 // Render writes the template answer for a draft in the words of t: what it
 // means, numbered steps, whom to call and what to have ready, what not to
-// do, and sources.
+// do, and sources. Layout gives the same parts apart.
 func Render(d Draft, t knowledge.Texts) string {
 	p := d.Passages[0]
 	lang := d.Lang
 	en := lang == "en"
-	title, summary, steps := p.Title, p.Summary, p.Steps
+	summary, steps := p.Summary, p.Steps
 	if en && p.EN != nil {
-		title, summary, steps = p.EN.Title, p.EN.Summary, p.EN.Steps
+		summary, steps = p.EN.Summary, p.EN.Steps
 	}
 	var b strings.Builder
 	if d.Intro != "" {
 		b.WriteString(d.Intro)
 		b.WriteString("\n\n")
 	}
-	if p.Kind == knowledge.KindCode {
-		b.WriteString(t.Get(lang, "answer_code_title", p.Code, strings.TrimSpace(strings.TrimPrefix(title, p.Code))))
-	} else {
-		b.WriteString(t.Get(lang, "answer_title", title))
-	}
+	b.WriteString(heading(p, lang, t))
 	b.WriteString("\n")
 	b.WriteString(t.Get(lang, "answer_meaning", summary))
 	b.WriteString("\n\n")
@@ -148,7 +144,10 @@ func Render(d Draft, t knowledge.Texts) string {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, s)
 	}
 	b.WriteString("\n")
-	b.WriteString(escalation(p, lang, d.Code, t))
+	if outcome := outcome(p, lang, t); outcome != "" {
+		b.WriteString(outcome + "\n")
+	}
+	b.WriteString(t.Get(lang, "answer_contact", contact(p, lang, d.Code, t)) + "\n")
 	if len(p.Avoid) > 0 && !en {
 		b.WriteString("\n")
 		b.WriteString(t.Get(lang, "answer_avoid", strings.Join(p.Avoid, t.Get(lang, "list_separator"))))
@@ -162,15 +161,7 @@ func Render(d Draft, t knowledge.Texts) string {
 		b.WriteString(t.Get(lang, "answer_notes", p.Notes))
 		b.WriteString("\n")
 	}
-	if len(d.Passages) > 1 && p.Kind != knowledge.KindCode {
-		var others []string
-		for _, o := range d.Passages[1:] {
-			if en && o.EN != nil {
-				others = append(others, o.EN.Title)
-			} else {
-				others = append(others, o.Title)
-			}
-		}
+	if others := others(d, lang); len(others) > 0 {
 		b.WriteString("\n")
 		b.WriteString(t.Get(lang, "answer_others", strings.Join(others, t.Get(lang, "list_separator"))))
 		b.WriteString("\n")
@@ -185,12 +176,52 @@ func Render(d Draft, t knowledge.Texts) string {
 	return b.String()
 }
 
+// heading is the first line of an answer about p: the code and its
+// meaning, or the passage's title.
+func heading(p knowledge.Passage, lang string, t knowledge.Texts) string {
+	title := p.Title
+	if lang == "en" && p.EN != nil {
+		title = p.EN.Title
+	}
+	if p.Kind == knowledge.KindCode {
+		return t.Get(lang, "answer_code_title", p.Code, strings.TrimSpace(strings.TrimPrefix(title, p.Code)))
+	}
+	return t.Get(lang, "answer_title", title)
+}
+
+// others are the titles of the other passages of a draft that is not about
+// a code: other possible causes.
+func others(d Draft, lang string) []string {
+	if len(d.Passages) < 2 || d.Passages[0].Kind == knowledge.KindCode {
+		return nil
+	}
+	var titles []string
+	for _, o := range d.Passages[1:] {
+		if lang == "en" && o.EN != nil {
+			titles = append(titles, o.EN.Title)
+		} else {
+			titles = append(titles, o.Title)
+		}
+	}
+	return titles
+}
+
 // standardPrepare is what every call to the provider needs; a passage's own
 // prepare list adds to it.
 var standardPrepare = []string{"商户号", "终端号", "参考号", "交易时间", "金额", "交易时间和金额"}
 
-// escalation says whom to contact for a passage's target.
-func escalation(p knowledge.Passage, lang, code string, t knowledge.Texts) string {
+// outcome says what became of a payment the bank declined; "" for a
+// passage whose target is not the bank.
+func outcome(p knowledge.Passage, lang string, t knowledge.Texts) string {
+	if p.Target != knowledge.TargetBank {
+		return ""
+	}
+	return t.Get(lang, "bank_declined")
+}
+
+// contact says whom to contact for a passage's target and what to have
+// ready (without the "找谁处理：" label).
+func contact(p knowledge.Passage, lang, code string, t knowledge.Texts) string {
 	var extra []string
 	for _, item := range p.Prepare {
 		if !slices.Contains(standardPrepare, item) && !slices.Contains(extra, item) {
@@ -199,19 +230,19 @@ func escalation(p knowledge.Passage, lang, code string, t knowledge.Texts) strin
 	}
 	switch p.Target {
 	case knowledge.TargetBank:
-		s := t.Get(lang, "bank_declined") + "\n" + t.Get(lang, "bank_contact")
+		s := t.Get(lang, "bank_contact")
 		if code != "" {
 			s += t.Get(lang, "bank_contact_code", code)
 		}
-		return s + t.Get(lang, "bank_contact_end") + "\n"
+		return s + t.Get(lang, "bank_contact_end")
 	case knowledge.TargetProvider:
 		s := t.Get(lang, "provider_contact")
 		if len(extra) > 0 && lang != "en" {
 			s += t.Get(lang, "provider_contact_more", strings.Join(extra, t.Get(lang, "item_separator")))
 		}
-		return s + t.Get(lang, "provider_contact_end") + "\n"
+		return s + t.Get(lang, "provider_contact_end")
 	default:
-		return t.Get(lang, "none_contact") + "\n"
+		return t.Get(lang, "none_contact")
 	}
 }
 

@@ -56,7 +56,11 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 	if in.lang == "en" && p.EN != nil {
 		title, summary = p.EN.Title, p.EN.Summary
 	}
-	r.Answer += "\n\n" + e.texts.Get(in.lang, "also", title, summary, title)
+	also := e.texts.Get(in.lang, "also", title, summary, title)
+	r.Answer += "\n\n" + also
+	if r.Sections != nil {
+		r.Sections.After = append(r.Sections.After, also)
+	}
 	r.Options = append(r.Options, title)
 	return r, nil
 }

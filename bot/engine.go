@@ -181,10 +181,19 @@ func (e *Engine) Handle(ctx context.Context, m Message) (Reply, error) {
 	}
 	if in.masked {
 		r.CardDataMasked = true
-		r.Answer = e.texts.Get(in.lang, "card_warning") + "\n\n" + img.Scrub(red.Scrub(r.Answer))
+		warning := e.texts.Get(in.lang, "card_warning")
+		r.Answer = warning + "\n\n" + img.Scrub(red.Scrub(r.Answer))
+		if r.Sections != nil {
+			r.Sections.mapText(func(s string) string { return img.Scrub(red.Scrub(s)) })
+			r.Sections.Before = append([]string{warning}, r.Sections.Before...)
+		}
 	}
 	if in.long {
-		r.Answer = e.texts.Get(in.lang, "long_notice") + "\n\n" + r.Answer
+		notice := e.texts.Get(in.lang, "long_notice")
+		r.Answer = notice + "\n\n" + r.Answer
+		if r.Sections != nil {
+			r.Sections.Before = append([]string{notice}, r.Sections.Before...)
+		}
 	}
 	if r.Sources == nil {
 		r.Sources = []Source{}

@@ -57,6 +57,11 @@ type Reply struct {
 	Handoff bool `json:"handoff"`
 	// Sources are the passages the answer rests on, best first.
 	Sources []Source `json:"sources"`
+	// Sections is a diagnostic answer laid out in parts (what it means,
+	// steps, whom to contact, what not to do, sources) for clients that show
+	// them apart; nil for a reply that is not a diagnosis (a question, a
+	// handoff, an acknowledgement).
+	Sections *Sections `json:"sections,omitempty"`
 
 	// Options are short answers to a clarifying question, for buttons.
 	Options []string `json:"options,omitempty"`

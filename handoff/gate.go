@@ -177,8 +177,9 @@ func (g *Gate) open(ctx context.Context, conv, ch string, r bot.Reply, st bot.St
 	stored, created, err := s.cfg.Tickets.Create(ctx, t)
 	if err != nil {
 		s.log.ErrorContext(ctx, "ticket not opened", "conversation_id", conv, "err", err)
-		r.Answer = strings.TrimSpace(r.Answer + "\n\n" + text(t.Lang, "抱歉，人工客服暂时联系不上，请稍后再试一次转人工。",
+		addParagraph(&r, text(t.Lang, "抱歉，人工客服暂时联系不上，请稍后再试一次转人工。",
 			"Sorry, I cannot reach the agents right now; please ask for a person again in a moment."))
+		r.Answer = strings.TrimSpace(r.Answer)
 		return r
 	}
 	if !created && hold && stored.Status == StatusOpen && !stored.LeaseUntil.After(now) {
@@ -216,12 +217,25 @@ func (g *Gate) open(ctx context.Context, conv, ch string, r bot.Reply, st bot.St
 	default:
 		status = escalatedText(stored.Lang, stored.ID)
 	}
-	r.Answer = strings.TrimSpace(r.Answer + "\n\n" + status)
+	addParagraph(&r, status)
+	r.Answer = strings.TrimSpace(r.Answer)
 	if stored.Packet != "" {
-		r.Answer += "\n\n" + stored.Packet
+		addParagraph(&r, stored.Packet)
 	}
 	r.Handoff = r.Handoff || stored.Status == StatusClaimed
 	return r
+}
+
+// addParagraph adds text to the end of a reply: to its answer and, on a
+// copy, to what comes after its sections, so that a client showing the
+// sections shows it too.
+func addParagraph(r *bot.Reply, text string) {
+	r.Answer += "\n\n" + text
+	if r.Sections != nil {
+		s := r.Sections.Clone()
+		s.After = append(s.After, text)
+		r.Sections = s
+	}
 }
 
 // draft is the ticket a reply opens, from the conversation state.
@@ -335,8 +349,14 @@ func merchantText(m bot.Message) string {
 	if m.ImageText != "" {
 		s = strings.TrimSpace(s + "\n【截图文字】" + m.ImageText)
 	}
-	if s == "" && m.Intent == bot.IntentHuman {
+	switch {
+	case s != "":
+	case m.Intent == bot.IntentHuman:
 		s = "（商户再次要求转人工）"
+	case m.Intent == bot.IntentSolved, m.Intent == bot.IntentUnsolved:
+		// A channel that sends the verdict as a message (the web chat)
+		// relays what Feedback relays.
+		s = feedbackText(m.Intent == bot.IntentSolved)
 	}
 	return s
 }

@@ -200,6 +200,15 @@ func TestAskedHandoffLifecycle(t *testing.T) {
 	if err != nil || !fb.Silent {
 		t.Errorf("feedback while claimed = %+v, %v; want silent", fb, err)
 	}
+	// The verdict sent as a message's intent (the web chat's buttons)
+	// reaches the agent as Feedback's does.
+	byIntent, err := r.gate.Handle(ctx, bot.Message{ConversationID: conv, Channel: "http", Intent: bot.IntentSolved})
+	if err != nil || !byIntent.Silent {
+		t.Errorf("解决了 as an intent while claimed = %+v, %v; want silent", byIntent, err)
+	}
+	if p := r.desk.last(); p.event.Text != "（商户点了“解决了”）" {
+		t.Errorf("desk got %q for 解决了 sent as an intent", p.event.Text)
+	}
 	if _, err := r.svc.Close(ctx, 1, "alice", "fake"); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +231,7 @@ func TestAskedHandoffLifecycle(t *testing.T) {
 		t.Errorf("transcript roles %v, want merchant, bot and agent turns", roles)
 	}
 	if got := r.desk.kinds(); !slices.Equal(got, []handoff.EventKind{handoff.EventOpened, handoff.EventMerchant,
-		handoff.EventClaimed, handoff.EventMerchant, handoff.EventMerchant, handoff.EventClosed}) {
+		handoff.EventClaimed, handoff.EventMerchant, handoff.EventMerchant, handoff.EventMerchant, handoff.EventClosed}) {
 		t.Errorf("desk events %v", got)
 	}
 }
@@ -374,6 +383,11 @@ func TestEscalation(t *testing.T) {
 		if !strings.Contains(rep.Answer, want) {
 			t.Errorf("provider packet lacks %q:\n%s", want, rep.Answer)
 		}
+	}
+	// A client showing the sections shows the ticket and the packet too.
+	if s := rep.Sections; s == nil || len(s.After) != 2 || !strings.Contains(s.After[0], "工单 #1") ||
+		!strings.Contains(s.After[1], "参考号：（请补充）") {
+		t.Errorf("escalated reply's sections lack the ticket and the packet: %+v", rep.Sections)
 	}
 	tk := r.ticket(t, 1)
 	if tk.Priority != handoff.PriorityHigh || tk.Reason != handoff.ReasonFrozen || !tk.LeaseUntil.IsZero() {

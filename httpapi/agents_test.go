@@ -21,16 +21,20 @@ import (
 const agentToken = "agent-token-0123456789abcdef"
 
 // handoffServer is the HTTP channel with the offline engine behind a handoff
-// gate, the web feed and the agent API, as serve wires them.
-func handoffServer(t *testing.T, token string) (*httptest.Server, *handoff.Service) {
+// gate, the web feed and the agent API, as serve wires them; each of more
+// adjusts the Options.
+func handoffServer(t *testing.T, token string, more ...func(*Options)) (*httptest.Server, *handoff.Service) {
 	t.Helper()
 	e := bottest.Engine(t)
 	svc, err := handoff.New(handoff.Config{Base: bottest.Base(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(svc.Gate(e, e), Options{Logger: slog.New(slog.DiscardHandler), Feed: &channel.MemoryFeed{},
-		Agents: svc, AgentToken: token})
+	opts := Options{Logger: slog.New(slog.DiscardHandler), Feed: &channel.MemoryFeed{}, Agents: svc, AgentToken: token}
+	for _, f := range more {
+		f(&opts)
+	}
+	srv := New(svc.Gate(e, e), opts)
 	svc.SetSender("http", srv)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -61,7 +61,8 @@ type browserPage struct {
 
 // openPage starts Chromium on url, or skips without it (fails in CI). The
 // browser stops when the test ends; the whole test is bounded by a minute.
-func openPage(t *testing.T, url string) *browserPage {
+// Each of before runs on the blank page first (to set a viewport).
+func openPage(t *testing.T, url string, before ...func(*browserPage)) *browserPage {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
@@ -86,6 +87,9 @@ func openPage(t *testing.T, url string) *browserPage {
 	if err := c.call(ctx, p.sess, "Runtime.enable", nil, nil); err != nil {
 		t.Fatal(err)
 	}
+	for _, f := range before {
+		f(p)
+	}
 	var nav struct {
 		ErrorText string `json:"errorText"`
 	}
@@ -94,6 +98,18 @@ func openPage(t *testing.T, url string) *browserPage {
 	}
 	p.waitFor("the page", `document.readyState === "complete" && !!document.querySelector("#input")`)
 	return p
+}
+
+// navigate loads url in the page and waits until it has loaded.
+func (p *browserPage) navigate(url string) {
+	p.t.Helper()
+	var nav struct {
+		ErrorText string `json:"errorText"`
+	}
+	if err := p.c.call(p.ctx, p.sess, "Page.navigate", map[string]string{"url": url}, &nav); err != nil || nav.ErrorText != "" {
+		p.t.Fatalf("navigate to %s: %v %s", url, err, nav.ErrorText)
+	}
+	p.waitFor(url, `location.href.startsWith(`+jsString(url)+`) && document.readyState === "complete"`)
 }
 
 // run evaluates a page expression into out (if not nil).
@@ -393,9 +409,13 @@ func TestChatPageHandoffInChromium(t *testing.T) {
 		t.Error("the page shows the agents' summary")
 	}
 
+	// The agent claims while the page is closed: the page opened again
+	// shows it (it had seen no event yet, so it reads them from the first).
+	p.navigate("about:blank")
 	if code := call(t, "POST", ts.URL+"/v1/tickets/1/claim", agentToken, `{"agent":"alice"}`, nil); code != 200 {
 		t.Fatalf("claim = %d", code)
 	}
+	p.navigate(ts.URL + "/")
 	p.waitFor("the taken notice", says(".msg.status", "人工客服已接手"))
 	bots := 0
 	p.run(`document.querySelectorAll(".msg.bot").length`, &bots)
@@ -405,6 +425,20 @@ func TestChatPageHandoffInChromium(t *testing.T) {
 		t.Fatalf("reply = %d", code)
 	}
 	p.waitFor("the agent's message", says(".msg.agent", "人工客服：收到，正在帮你查"))
+
+	// The page closed and opened again: it shows what it showed, and what
+	// the agent wrote meanwhile, once each.
+	p.navigate("about:blank")
+	if code := call(t, "POST", ts.URL+"/v1/tickets/1/reply", agentToken, `{"text":"还在吗？"}`, nil); code != 200 {
+		t.Fatalf("reply = %d", code)
+	}
+	p.navigate(ts.URL + "/")
+	p.waitFor("the message written while the page was closed", says(".msg.agent", "人工客服：还在吗？"))
+	var agents []string
+	p.run(`[...document.querySelectorAll(".msg.agent")].map(e => e.textContent)`, &agents)
+	if want := []string{"人工客服：收到，正在帮你查", "人工客服：还在吗？"}; !cmp.Equal(agents, want) {
+		t.Errorf("agent messages after reopening: %q, want %q", agents, want)
+	}
 	var now int
 	p.run(`document.querySelectorAll(".msg.bot").length`, &now)
 	if now != bots {

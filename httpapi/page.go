@@ -22,12 +22,21 @@ type page struct {
 	csp  string
 }
 
-// newPage renders the page for a text limit of maxText characters. It panics
-// if the embedded template is broken, which the package tests catch.
-func newPage(maxText int) page {
+// pageParams are what the page is rendered with.
+type pageParams struct {
+	MaxTextRunes  int   // the text limit, in characters
+	MaxImageBytes int64 // the screenshot limit, checked before uploading
+	Images        bool  // whether screenshots are read (an attach button)
+	// ImageTooLarge is what the page says of a picture over MaxImageBytes.
+	ImageTooLarge string
+}
+
+// newPage renders the page. It panics if the embedded template is broken,
+// which the package tests catch.
+func newPage(pp pageParams) page {
 	var buf bytes.Buffer
 	tmpl := template.Must(template.New("page").Parse(pageHTML))
-	if err := tmpl.Execute(&buf, struct{ MaxTextRunes int }{maxText}); err != nil {
+	if err := tmpl.Execute(&buf, pp); err != nil {
 		panic("httpapi: render page: " + err.Error())
 	}
 	// The CSP names the hash of each inline <style> and <script> body, so

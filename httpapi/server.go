@@ -1,7 +1,8 @@
 // Package httpapi is posbot's HTTP channel: a JSON endpoint that hands
 // merchant messages to the conversation engine, a health check, a small
-// chat page for trying the bot from a browser or phone with a server-sent
-// events stream for what agents write, and the agent API of the handoff.
+// chat page for a browser or phone (answers in sections, 解决了 / 没解决
+// buttons, screenshots read by OCR, a server-sent events stream for what
+// agents write), and the agent API of the handoff.
 package httpapi
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/logging"
+	"github.com/posbot/posbot/ocr"
 )
 
 // Engine answers one merchant message: channel.Handler, which the
@@ -64,6 +66,15 @@ type Options struct {
 	// AgentToken is the bearer token the agent API requires
 	// (POSBOT_AGENT_TOKEN); with "" every agent API call is refused.
 	AgentToken string
+	// OCR reads the screenshots posted to POST /v1/messages/image; nil
+	// means pictures are answered with a request to type the code, and the
+	// chat page offers no attach button.
+	OCR ocr.Reader
+	// MaxImageBytes caps a screenshot; 0 means channel.DefaultMaxImageBytes.
+	MaxImageBytes int64
+	// MaxOCR bounds the screenshots read at once; 0 means the number of
+	// CPUs.
+	MaxOCR int
 }
 
 // Server is the HTTP channel. It routes requests, gives each one a request id
@@ -87,10 +98,14 @@ type Server struct {
 	endStreams context.CancelFunc
 	agents     *handoff.Service
 	agentToken []byte // SHA-256 of the token; nil: refuse every call
+
+	screens  *channel.Screens
+	ocrSlots chan struct{} // one token per screenshot being read
 }
 
 // New returns a Server that answers messages with e and serves the routes
-// POST /v1/messages, GET /healthz and GET /; with a Feed also
+// POST /v1/messages, POST /v1/messages/image, POST /v1/feedback,
+// GET /healthz and GET /; with a Feed also
 // GET /v1/conversations/{id}/events, and with Agents the agent API:
 // GET /v1/tickets, GET /v1/tickets/{id} and POST /v1/tickets/{id}/claim,
 // /reply and /close.
@@ -130,7 +145,9 @@ func New(e Engine, opts Options) *Server {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
-	s.page = newPage(s.maxText)
+	s.mountWebChat(opts)
+	s.page = newPage(pageParams{MaxTextRunes: s.maxText, MaxImageBytes: s.screens.MaxBytes, Images: opts.OCR != nil,
+		ImageTooLarge: channel.TextImageTooLarge(s.screens.MaxBytes)})
 
 	s.mux.HandleFunc("POST /v1/messages", s.handleMessage)
 	// Any other method on the endpoint gets a JSON 405 instead of the
@@ -156,6 +173,7 @@ var eventsPath = regexp.MustCompile(`^/v1/conversations/[^/]+/events$`)
 // metrics that label requests by route.
 func (s *Server) Routes() []string {
 	r := []string{"POST /v1/messages", "/v1/messages", "GET /healthz", "GET /{$}"}
+	r = append(r, webChatRoutes...)
 	if s.feed != nil {
 		r = append(r, "GET "+eventsRoute)
 	}

@@ -295,7 +295,11 @@ func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base
 	// The gate keeps the bot silent while a person owns a conversation and
 	// opens tickets when the engine says so.
 	gate := svc.Gate(m.FullEngine(e), e)
-	srv := httpapi.New(gate, st.httpOptions(svc, feed))
+	// One OCR for the web chat's screenshots and WeChat's pictures.
+	reader := newOCR(tc.TesseractPath, tc.OCRTimeout, log)
+	opts := st.httpOptions(svc, feed)
+	opts.OCR = reader
+	srv := httpapi.New(gate, opts)
 	svc.SetSender("http", srv)
 	srv.Handle("GET /metrics", m.Handler())
 	srv.Handle("GET /readyz", metrics.Ready(st.ready))
@@ -316,7 +320,6 @@ func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base
 		// The Official Account and the bridge hand over through the gate;
 		// WeCom hands over on its own platform (service_state) and so gets
 		// the engine itself.
-		reader := newOCR(tc.TesseractPath, tc.OCRTimeout, log)
 		wx, err := startWeChat(ctx, wc, gate, m.FullEngine(e), st, reader, svc, srv, log)
 		if err != nil {
 			return nil, err
