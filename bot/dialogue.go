@@ -581,7 +581,11 @@ func (e *Engine) stillCode(ctx context.Context, st *State, in input) (Reply, err
 	if err != nil {
 		return r, err
 	}
-	r.Answer = e.texts.Get(in.lang, "still_code", st.Facts.Code) + "\n\n" + r.Answer
+	still := e.texts.Get(in.lang, "still_code", st.Facts.Code)
+	r.Answer = still + "\n\n" + r.Answer
+	if r.Sections != nil {
+		r.Sections.Before = append([]string{still}, r.Sections.Before...)
+	}
 	r.Options = append(r.Options, e.texts.Get(in.lang, "human_option"))
 	return r, nil
 }
