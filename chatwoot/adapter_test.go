@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/bot/bottest"
@@ -241,7 +242,7 @@ func TestHandoffThroughChatwoot(t *testing.T) {
 	ctx := context.Background()
 	r := start(t, setup{})
 	conv := r.fake.NewConversation()
-	r.fake.ContactWrites(t, conv, "商户号:123456789012345 刷卡显示交易失败51")
+	r.fake.ContactWrites(t, conv, "商户号:123456789012345 刷卡显示交易失败51，卡号 6222 0212 3456 7890 128")
 	r.fake.WaitBot(t, conv, 1)
 	r.fake.ContactWrites(t, conv, "转人工")
 	r.fake.WaitStatus(t, conv, "open")
@@ -258,6 +259,11 @@ func TestHandoffThroughChatwoot(t *testing.T) {
 	for _, want := range []string{"工单 #1", "商户要求转人工", "应答码", "51", "商户号 123456789012345", fmt.Sprintf("chatwoot:%d:%d", r.fake.AccountID, conv)} {
 		if !strings.Contains(notes[0], want) {
 			t.Errorf("agents' note lacks %q:\n%s", want, notes[0])
+		}
+	}
+	for _, m := range append(got, notes...) {
+		if d := strings.ReplaceAll(m, " ", ""); strings.Contains(d, "02123456") || strings.Contains(d, "6222021") {
+			t.Errorf("card digits posted to Chatwoot: %s", m)
 		}
 	}
 	// The merchant is told before the conversation opens; the note follows.
@@ -611,5 +617,40 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	if _, err := chatwoot.New(good, e, chatwoot.Deps{Handoffs: svc, Dedup: &dedup.Memory{}}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestLongAnswerSplit: an answer longer than MaxTextRunes goes out in
+// several messages, in order, cut at line breaks, none too long.
+func TestLongAnswerSplit(t *testing.T) {
+	t.Parallel()
+	r := start(t, setup{config: func(c *chatwoot.Config) { c.MaxTextRunes = 200 }})
+	conv := r.fake.NewConversation()
+	r.fake.ContactWrites(t, conv, "刷卡显示交易失败51")
+	r.fake.ContactWrites(t, conv, "交易失败 05") // the barrier
+	r.fake.Idle()
+	deadline := time.Now().Add(20 * time.Second)
+	var got []string
+	for {
+		got = r.fake.BotMessages(conv, false)
+		if strings.Count(chatwoottest.Text(got), "来源：") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("messages %q", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(got) < 4 {
+		t.Fatalf("%d messages; want the long answers in parts", len(got))
+	}
+	first := strings.Join(got, "\n")
+	if i, j := strings.Index(first, "【应答码 51】"), strings.Index(first, "【应答码 05】"); i != 0 || j < i {
+		t.Errorf("parts out of order: %q", got)
+	}
+	for _, m := range got {
+		if n := utf8.RuneCountInString(m); n > 200 {
+			t.Errorf("a part of %d characters", n)
+		}
 	}
 }

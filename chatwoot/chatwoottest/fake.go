@@ -79,10 +79,11 @@ type Fake struct {
 	// before 4.13; Webhook then carries the secret in its path.
 	Unsigned bool
 
-	srv      *httptest.Server
-	inflight sync.WaitGroup
+	srv *httptest.Server
 
 	mu           sync.Mutex
+	inflight     int        // webhooks on their way
+	idle         *sync.Cond // signalled when inflight drops to 0
 	webhook      string
 	nextMsg      int64
 	nextDelivery int64
@@ -120,10 +121,11 @@ func New(t testing.TB) *Fake {
 		w.Header().Set("Content-Type", "image/png")
 		_, _ = w.Write(b)
 	})
+	f.idle = sync.NewCond(&f.mu)
 	f.srv = httptest.NewServer(mux)
 	f.URL = f.srv.URL
 	t.Cleanup(func() {
-		f.inflight.Wait()
+		f.Idle()
 		f.srv.Close()
 	})
 	return f
@@ -209,7 +211,13 @@ func (f *Fake) Deliveries() []Delivery {
 }
 
 // Idle waits until no webhook is on its way.
-func (f *Fake) Idle() { f.inflight.Wait() }
+func (f *Fake) Idle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.inflight > 0 {
+		f.idle.Wait()
+	}
+}
 
 // WaitBot waits up to 20 s until the bot has posted n public messages in
 // conv, and returns them; it fails the test if it has not.
@@ -360,12 +368,18 @@ func (f *Fake) post(t testing.TB, body []byte) int {
 
 // postAsync delivers a webhook from the background, as Chatwoot's jobs do.
 func (f *Fake) postAsync(body []byte) {
-	f.inflight.Add(1)
+	f.mu.Lock()
+	f.inflight++
+	url := f.webhook
+	f.mu.Unlock()
 	go func() {
-		defer f.inflight.Done()
-		f.mu.Lock()
-		url := f.webhook
-		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			if f.inflight--; f.inflight == 0 {
+				f.idle.Broadcast()
+			}
+			f.mu.Unlock()
+		}()
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
