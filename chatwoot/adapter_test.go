@@ -94,7 +94,7 @@ type setup struct {
 	svc      *handoff.Service   // tickets shared with another replica
 }
 
-func start(t *testing.T, s setup) *rig {
+func start(t testing.TB, s setup) *rig {
 	t.Helper()
 	r := &rig{fake: s.fake, engine: s.engine, svc: s.svc, logs: &logBuffer{}}
 	if r.fake == nil {
