@@ -169,18 +169,50 @@ func (g *Gate) after(ctx context.Context, conv, ch string, r bot.Reply, l Lease,
 func (g *Gate) open(ctx context.Context, conv, ch string, r bot.Reply, st bot.State) bot.Reply {
 	s := g.svc
 	now := s.now()
+	stored, _, err := s.record(ctx, conv, ch, r, st, r.Handoff && s.cfg.Hours.Open(now))
+	if err != nil {
+		addParagraph(&r, text(stored.Lang, "抱歉，人工客服暂时联系不上，请稍后再试一次转人工。",
+			"Sorry, I cannot reach the agents right now; please ask for a person again in a moment."))
+		r.Answer = strings.TrimSpace(r.Answer)
+		return r
+	}
+	var status string
+	switch {
+	case !s.cfg.Hours.Open(now):
+		status = afterHoursText(stored.Lang, s.cfg.Hours, s.cfg.Hours.Next(now), stored.ID, r.Handoff)
+		if r.Handoff {
+			status += "\n" + s.bestSteps(st, stored.Lang)
+		}
+	case r.Handoff:
+		status = queuedText(stored.Lang, stored.ID, s.ahead(ctx, stored))
+	default:
+		status = escalatedText(stored.Lang, stored.ID)
+	}
+	addParagraph(&r, status)
+	r.Answer = strings.TrimSpace(r.Answer)
+	if stored.Packet != "" {
+		addParagraph(&r, stored.Packet)
+	}
+	r.Handoff = r.Handoff || stored.Status == StatusClaimed
+	return r
+}
+
+// record opens the conversation's ticket for reply r, or finds its active
+// one, and puts its lease; hold makes the merchant wait for a person (the
+// bot stays silent until Lease has passed). A new ticket gets the
+// conversation's transcript and is announced to the desks; created says
+// whether it is new. On a store failure it returns the drafted ticket,
+// without an ID, and the error.
+func (s *Service) record(ctx context.Context, conv, ch string, r bot.Reply, st bot.State, hold bool) (Ticket, bool, error) {
+	now := s.now()
 	t := s.draft(conv, ch, r, st, now)
-	hold := r.Handoff && s.cfg.Hours.Open(now)
 	if hold {
 		t.LeaseUntil = now.Add(s.cfg.Lease)
 	}
 	stored, created, err := s.cfg.Tickets.Create(ctx, t)
 	if err != nil {
 		s.log.ErrorContext(ctx, "ticket not opened", "conversation_id", conv, "err", err)
-		addParagraph(&r, text(t.Lang, "抱歉，人工客服暂时联系不上，请稍后再试一次转人工。",
-			"Sorry, I cannot reach the agents right now; please ask for a person again in a moment."))
-		r.Answer = strings.TrimSpace(r.Answer)
-		return r
+		return t, false, fmt.Errorf("open ticket: %w", err)
 	}
 	if !created && hold && stored.Status == StatusOpen && !stored.LeaseUntil.After(now) {
 		// Asked again for a person while an escalation waits: join the queue.
@@ -205,25 +237,7 @@ func (g *Gate) open(ctx context.Context, conv, ch string, r bot.Reply, st bot.St
 		s.appendTranscript(ctx, conv, turns...)
 		s.post(ctx, stored, Event{Kind: EventOpened}, "")
 	}
-	var status string
-	switch {
-	case !s.cfg.Hours.Open(now):
-		status = afterHoursText(stored.Lang, s.cfg.Hours, s.cfg.Hours.Next(now), stored.ID, r.Handoff)
-		if r.Handoff {
-			status += "\n" + s.bestSteps(st, stored.Lang)
-		}
-	case r.Handoff:
-		status = queuedText(stored.Lang, stored.ID, s.ahead(ctx, stored))
-	default:
-		status = escalatedText(stored.Lang, stored.ID)
-	}
-	addParagraph(&r, status)
-	r.Answer = strings.TrimSpace(r.Answer)
-	if stored.Packet != "" {
-		addParagraph(&r, stored.Packet)
-	}
-	r.Handoff = r.Handoff || stored.Status == StatusClaimed
-	return r
+	return stored, created, nil
 }
 
 // addParagraph adds text to the end of a reply: to its answer and, on a

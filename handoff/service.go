@@ -237,9 +237,16 @@ func (s *Service) Reply(ctx context.Context, id int64, agent, text, key, via str
 // merchant is told (unless agent is "merchant", who closed it by starting
 // over). Closing a closed ticket changes nothing.
 func (s *Service) Close(ctx context.Context, id int64, agent, via string) (Ticket, error) {
+	t, _, err := s.close(ctx, id, agent, via, agent != "merchant")
+	return t, err
+}
+
+// close closes ticket id, telling the desks and, with notify, the
+// merchant; closed reports whether this call closed it.
+func (s *Service) close(ctx context.Context, id int64, agent, via string, notify bool) (t Ticket, closed bool, err error) {
 	now := s.now()
 	var already bool
-	t, err := s.cfg.Tickets.Update(ctx, id, func(t *Ticket) error {
+	t, err = s.cfg.Tickets.Update(ctx, id, func(t *Ticket) error {
 		if t.Status == StatusClosed {
 			already = true
 			return nil
@@ -248,20 +255,20 @@ func (s *Service) Close(ctx context.Context, id int64, agent, via string) (Ticke
 		return nil
 	})
 	if err != nil {
-		return t, fmt.Errorf("close ticket %d: %w", id, err)
+		return t, false, fmt.Errorf("close ticket %d: %w", id, err)
 	}
 	if already {
-		return t, nil
+		return t, false, nil
 	}
 	if err := s.cfg.Leases.DropLease(ctx, t.ConversationID, t.ID); err != nil {
 		s.log.WarnContext(ctx, "lease not dropped", "ticket_id", id, "err", err)
 	}
 	s.log.InfoContext(ctx, "ticket closed", "ticket_id", id, "conversation_id", t.ConversationID, "agent", agent, "via", via)
-	if agent != "merchant" {
+	if notify {
 		s.notify(ctx, t, NoticeClosed, closedText(t.Lang))
 	}
 	s.post(ctx, t, Event{Kind: EventClosed, Agent: agent}, "")
-	return t, nil
+	return t, true, nil
 }
 
 // Sweep does once what Run does periodically: it gives back to the bot

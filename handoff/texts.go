@@ -145,7 +145,11 @@ var (
 // merchant.
 func AgentView(t Ticket) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "工单 #%d · %s · %s\n", t.ID, or(priorityNames[t.Priority], t.Priority), or(reasonNames[t.Reason], t.Reason))
+	head := fmt.Sprintf("工单 #%d", t.ID)
+	if t.ID == 0 {
+		head = "工单（未能登记）" // Record's draft when the ticket store failed
+	}
+	fmt.Fprintf(&b, "%s · %s · %s\n", head, or(priorityNames[t.Priority], t.Priority), or(reasonNames[t.Reason], t.Reason))
 	fmt.Fprintf(&b, "渠道：%s（%s）\n", t.Channel, t.ConversationID)
 	if t.Code != "" && !strings.Contains(t.Summary, "应答码：") {
 		fmt.Fprintf(&b, "应答码：%s\n", t.Code)

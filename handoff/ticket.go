@@ -2,13 +2,15 @@
 // engine says so (the merchant asked for a person, the steps did not help,
 // the bot is unsure, or the case is one the bot must not handle alone); it
 // is announced to the desks where agents work (a Telegram group, the HTTP
-// agent API, later Chatwoot), claimed, replied to and closed. While a person
-// owns the conversation the bot stays silent and the merchant's messages go
-// to the agent; the agent's replies reach the merchant on the merchant's
-// channel through a Sender.
+// agent API), claimed, replied to and closed. While a person owns the
+// conversation the bot stays silent and the merchant's messages go to the
+// agent; the agent's replies reach the merchant on the merchant's channel
+// through a Sender.
 //
 // Gate is the decorator channels call instead of the engine; Service is
-// what desks and the agent API call. Tickets and transcripts live in
+// what desks and the agent API call. A channel whose own platform hands
+// conversations to people (Chatwoot) calls the engine itself and keeps the
+// tickets in step with Service.Record, Hold and Handback. Tickets and transcripts live in
 // PostgreSQL when configured (pgstore), the lease that says who owns a
 // conversation in Redis (redisstore), and in memory otherwise.
 package handoff
@@ -62,7 +64,8 @@ var (
 type Ticket struct {
 	ID             int64  `json:"id"`
 	ConversationID string `json:"conversation_id"`
-	// Channel is where the merchant is: "telegram", "http", later "wechat".
+	// Channel is where the merchant is: "telegram", "http", "wechat",
+	// "bridge", "chatwoot".
 	Channel  string `json:"channel"`
 	Status   string `json:"status"`
 	Reason   string `json:"reason"`
@@ -195,7 +198,7 @@ type Event struct {
 	Agent string
 }
 
-// Desk is where agents work on tickets: a Telegram group, later Chatwoot.
+// Desk is where agents work on tickets: the Telegram group.
 // Service posts every event of every ticket to each desk; a desk acts on
 // tickets by calling Service (Claim, Reply, Close). Implementations are safe
 // for concurrent use.

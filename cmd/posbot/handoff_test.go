@@ -114,7 +114,7 @@ type replicaStack struct {
 
 const hookSecret = "hook-secret"
 
-func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.Base, wc ...wechatConfig) *replicaStack {
+func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.Base, more ...channelConfig) *replicaStack {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	m := metrics.New()
@@ -127,11 +127,12 @@ func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.B
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var w wechatConfig
-	if len(wc) > 0 {
-		w = wc[0]
+	var cc channelConfig
+	if len(more) > 0 {
+		cc = more[0]
 	}
-	ch, err := startChannels(ctx, tc, w, base, e, st, m, log)
+	cc.telegram = tc
+	ch, err := startChannels(ctx, cc, base, e, st, m, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.B
 		ts.Close()
 		cancel()
 		if err := ch.wait(); err != nil {
-			t.Errorf("telegram: %v", err)
+			t.Errorf("channels: %v", err)
 		}
 		st.close()
 	})

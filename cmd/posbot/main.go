@@ -158,9 +158,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
+		cc, err := loadChatwootConfig(getenv)
+		if err != nil {
+			return err
+		}
 		bi := readBuildInfo()
 		log.Info("posbot starting", "version", bi.Version, "revision", bi.Revision, "go_version", bi.GoVersion,
-			"config", cfg, "telegram", tc, "wechat", wc)
+			"config", cfg, "telegram", tc, "wechat", wc, "chatwoot", cc)
 		m := metrics.New()
 		m.SetBuildInfo(bi.Version, bi.Revision, bi.GoVersion)
 		st, err := openStores(ctx, cfg, log, m)
@@ -176,7 +180,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, tc, wc, base, e, st, m, log, stderr)
+		return serve(ctx, cfg, channelConfig{telegram: tc, wechat: wc, chatwoot: cc}, base, e, st, m, log, stderr)
 	case "migrate":
 		return runMigrate(ctx, cfg.PostgresURL, stdout)
 	case "ingest":
@@ -277,14 +281,23 @@ type channels struct {
 	srv    *httpapi.Server
 	svc    *handoff.Service
 	routes []string     // the routes srv serves, for the HTTP metrics
-	wait   func() error // waits until the Telegram channel has stopped
+	wait   func() error // waits until the channels have stopped
+}
+
+// channelConfig configures the merchant channels besides the HTTP API.
+type channelConfig struct {
+	telegram telegramConfig
+	wechat   wechatConfig
+	chatwoot chatwootConfig
 }
 
 // startChannels builds the handoff on the stores, the gate channels call
 // instead of the (measured) engine, the HTTP channel with the web feed and
 // the agent API, and, when configured, the Telegram channel with its
-// agents' group and the WeChat channels; they run until ctx is done.
-func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger) (*channels, error) {
+// agents' group, the WeChat channels and the Chatwoot Agent Bot; they run
+// until ctx is done.
+func startChannels(ctx context.Context, cc channelConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger) (*channels, error) {
+	tc := cc.telegram
 	svc, feed, err := st.handoff(base)
 	if err != nil {
 		return nil, err
@@ -295,7 +308,7 @@ func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base
 	// The gate keeps the bot silent while a person owns a conversation and
 	// opens tickets when the engine says so.
 	gate := svc.Gate(m.FullEngine(e), e)
-	// One OCR for the web chat's screenshots and WeChat's pictures.
+	// One OCR for the web chat's screenshots, WeChat's and Chatwoot's pictures.
 	reader := newOCR(tc.TesseractPath, tc.OCRTimeout, log)
 	opts := st.httpOptions(svc, feed)
 	opts.OCR = reader
@@ -306,37 +319,55 @@ func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base
 	// The HTTP metrics match requests against the routes: httpapi hands its
 	// ServeMux a copy of each request, so r.Pattern does not reach the
 	// middleware. A route missing here is counted as "unmatched".
-	ch := &channels{srv: srv, svc: svc, routes: append(srv.Routes(), "GET /metrics", "GET /readyz"),
-		wait: func() error { return nil }}
+	ch := &channels{srv: srv, svc: svc, routes: append(srv.Routes(), "GET /metrics", "GET /readyz")}
+	var waits []func() error
+	ch.wait = func() error {
+		var errs []error
+		for _, w := range waits {
+			errs = append(errs, w())
+		}
+		return errors.Join(errs...)
+	}
 	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
-		if ch.wait, err = startTelegram(ctx, tc, gate, svc, st.dedup(), srv, log); err != nil {
+		wait, err := startTelegram(ctx, tc, gate, svc, st.dedup(), srv, log)
+		if err != nil {
 			return nil, err
 		}
+		waits = append(waits, wait)
 		if tc.WebhookSecret != "" {
 			ch.routes = append(ch.routes, "POST "+telegramWebhookPath)
 		}
 	}
-	if wc.enabled() {
+	if cc.wechat.enabled() {
 		// The Official Account and the bridge hand over through the gate;
 		// WeCom hands over on its own platform (service_state) and so gets
 		// the engine itself.
-		wx, err := startWeChat(ctx, wc, gate, m.FullEngine(e), st, reader, svc, srv, log)
+		wx, err := startWeChat(ctx, cc.wechat, gate, m.FullEngine(e), st, reader, svc, srv, log)
 		if err != nil {
 			return nil, err
 		}
 		ch.routes = append(ch.routes, wx.routes...)
-		telegram := ch.wait
-		ch.wait = func() error { return errors.Join(telegram(), wx.wait()) }
+		waits = append(waits, wx.wait)
+	}
+	if cc.chatwoot.enabled() {
+		// Chatwoot, too, hands over on its own platform (the conversation's
+		// status), keeping the tickets in step through svc.
+		cw, err := startChatwoot(ctx, cc.chatwoot, m.FullEngine(e), e, st, reader, svc, srv, log)
+		if err != nil {
+			return nil, err
+		}
+		ch.routes = append(ch.routes, cw.routes...)
+		waits = append(waits, cw.wait)
 	}
 	return ch, nil
 }
 
-func serve(ctx context.Context, cfg config, tc telegramConfig, wc wechatConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
+func serve(ctx context.Context, cfg config, cc channelConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("POSBOT_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	ch, err := startChannels(ctx, tc, wc, base, e, st, m, log)
+	ch, err := startChannels(ctx, cc, base, e, st, m, log)
 	if err != nil {
 		ln.Close()
 		return err

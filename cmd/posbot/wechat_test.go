@@ -182,7 +182,7 @@ func TestBridgeHandoff(t *testing.T) {
 	defer cb.Close()
 	cfg := config{Retriever: "hybrid", Handoff: handoffConfig{AgentToken: testAgentToken, Lease: time.Hour, RemindAfter: time.Hour}}
 	r := startReplica(t, cfg, telegramConfig{TesseractPath: "off"}, base,
-		wechatConfig{BridgeSecret: secret, BridgeCallbackURL: cb.URL})
+		channelConfig{wechat: wechatConfig{BridgeSecret: secret, BridgeCallbackURL: cb.URL}})
 	n := 0
 	say := func(text string) map[string]any {
 		t.Helper()
