@@ -23,13 +23,17 @@ type Engine interface {
 
 // askJSON is the exact shape of one `posbot ask --json` result.
 type askJSON struct {
-	Answer      string       `json:"answer"`
-	Code        string       `json:"code"`
-	CodeMeaning string       `json:"code_meaning"`
-	Target      string       `json:"target"`
-	Clarify     bool         `json:"clarify"`
-	Handoff     bool         `json:"handoff"`
-	Sources     []bot.Source `json:"sources"`
+	Answer      string `json:"answer"`
+	Code        string `json:"code"`
+	CodeMeaning string `json:"code_meaning"`
+	Target      string `json:"target"`
+	Clarify     bool   `json:"clarify"`
+	Handoff     bool   `json:"handoff"`
+	// Escalate and Reason say whether a person must also take the case,
+	// and why (see bot.Reply).
+	Escalate bool         `json:"escalate,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
+	Sources  []bot.Source `json:"sources"`
 }
 
 // maxLine bounds one stdin message; longer lines are still answered (the
@@ -93,7 +97,7 @@ func writeResult(w io.Writer, r bot.Reply, asJSON bool) error {
 		_, err := fmt.Fprintf(w, "%s\n---\n", r.Answer)
 		return err
 	}
-	b, err := json.Marshal(askJSON{r.Answer, r.Code, r.CodeMeaning, r.Target, r.Clarify, r.Handoff, r.Sources})
+	b, err := json.Marshal(askJSON{r.Answer, r.Code, r.CodeMeaning, r.Target, r.Clarify, r.Handoff, r.Escalate, r.Reason, r.Sources})
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
