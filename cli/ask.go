@@ -31,8 +31,8 @@ type askJSON struct {
 	Handoff     bool   `json:"handoff"`
 	// Escalate and Reason say whether a person must also take the case,
 	// and why (see bot.Reply).
-	Escalate bool         `json:"escalate,omitempty"`
-	Reason   string       `json:"reason,omitempty"`
+	Escalate bool         `json:"escalate"`
+	Reason   string       `json:"reason"`
 	Sources  []bot.Source `json:"sources"`
 }
 

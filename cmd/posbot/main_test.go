@@ -31,7 +31,7 @@ func TestAskJSON(t *testing.T) {
 	if len(lines) != 5 {
 		t.Fatalf("%d results for 5 messages:\n%s", len(lines), out.String())
 	}
-	wantFields := []string{"answer", "clarify", "code", "code_meaning", "handoff", "sources", "target"}
+	wantFields := []string{"answer", "clarify", "code", "code_meaning", "escalate", "handoff", "reason", "sources", "target"}
 	for i, l := range lines {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
