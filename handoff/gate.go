@@ -251,7 +251,7 @@ func (s *Service) draft(conv, ch string, r bot.Reply, st bot.State, now time.Tim
 		Code:           code,
 		Summary:        lastFour(bot.Summary(base, st, "zh")),
 		Lang:           lang,
-		Supplied:       supplied(st.History),
+		Supplied:       s.supplied(st.History),
 		CreatedAt:      now,
 		AnnouncedAt:    now,
 	}

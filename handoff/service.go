@@ -15,6 +15,7 @@ import (
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/redact"
+	"github.com/posbot/posbot/understand"
 )
 
 // Defaults used for zero Config fields.
@@ -68,8 +69,9 @@ type Config struct {
 // channels before serving. It is safe for concurrent use, also by several
 // replicas sharing its stores.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	facts *understand.FactReader
 
 	mu      sync.RWMutex
 	desks   []Desk
@@ -105,7 +107,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, senders: map[string]Sender{}}, nil
+	facts, err := understand.NewFactReader(cfg.Base)
+	if err != nil {
+		return nil, fmt.Errorf("handoff: %w", err)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, facts: facts, senders: map[string]Sender{}}, nil
 }
 
 // Attach adds a desk: every ticket event is posted to it from now on.
