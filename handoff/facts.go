@@ -30,7 +30,7 @@ func (s *Service) supplied(history []bot.Turn) Supplied {
 		set(&out.Time, f.Time)
 		set(&out.CardLast4, f.CardLast4)
 		if f.Amount != "" {
-			out.Amount = f.Amount + "元"
+			out.Amount = s.desk("amount", f.Amount)
 		}
 	}
 	return out
