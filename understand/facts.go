@@ -31,9 +31,38 @@ type Facts struct {
 // (their facts sections). Build it with NewFactReader; it is read-only and
 // safe for concurrent use.
 type FactReader struct {
-	merchantNo, terminalNo, refNo *regexp.Regexp
-	cardLast4, amount, time       *regexp.Regexp
-	hour                          []string // words that make a match a time of day
+	merchantNo, terminalNo, refNo, cardLast4 gated
+	amount, time                             *regexp.Regexp
+	hour                                     []string // words that make a match a time of day
+}
+
+// gated is a pattern that matches only where one of its keys occurs (in
+// lower case): most messages hold none, and a substring search is much
+// faster than the pattern.
+type gated struct {
+	re   *regexp.Regexp
+	keys []string
+}
+
+// find returns the first non-empty group of the pattern's first match in
+// s (lower is s in lower case); "" for none.
+func (g gated) find(s, lower string) string {
+	if g.re == nil || !slices.ContainsFunc(g.keys, func(k string) bool { return strings.Contains(lower, k) }) {
+		return ""
+	}
+	return group(g.re, s)
+}
+
+// gate returns re gated by the first word of each of words, and extra.
+func gate(re *regexp.Regexp, words []string, extra ...string) gated {
+	keys := slices.Clone(extra)
+	for _, w := range words {
+		if f := strings.Fields(strings.ToLower(w)); len(f) > 0 {
+			keys = append(keys, f[0])
+		}
+	}
+	slices.Sort(keys)
+	return gated{re: re, keys: slices.Compact(keys)}
 }
 
 // idRun is a run of digits long enough to be an identifier (or a card
@@ -77,19 +106,20 @@ func NewFactReader(base *knowledge.Base) (*FactReader, error) {
 	// an English gloss in parentheses ("商户编号(MERCHANT NO.):"), a word
 	// such as 是, colons and spaces. Each value is exactly the field's
 	// length: the trailing group refuses a longer run of letters or digits.
-	label := `(?:\s*\([a-z. ]{0,24}\))?(?:\s|[:：=]` + altAfter(`|`, w.Is) + `)*`
-	value := func(labels []string, n int) *regexp.Regexp {
+	is := separators(":：", w.Is)
+	label := `(?:\s*\([a-z. ]{0,24}\))?(?:\s|` + separators(":：=", w.Is) + `)*`
+	value := func(labels []string, n int) gated {
 		if len(labels) == 0 {
-			return nil
+			return gated{}
 		}
-		return compile(fmt.Sprintf(`(?i)(?:%s)%s([0-9a-z]{%d})(?:[^0-9a-z]|$)`, alt(labels), label, n))
+		return gate(compile(fmt.Sprintf(`(?i)(?:%s)%s([0-9a-z]{%d})(?:[^0-9a-z]|$)`, alt(labels), label, n)), labels)
 	}
 	fr.merchantNo = value(w.MerchantNo, 15)
 	fr.terminalNo = value(w.TerminalNo, 8)
 	fr.refNo = value(w.RefNo, 12)
 
 	// A masked card number (first six, stars, last four) says its last four too.
-	fr.cardLast4 = compile(`(?i)(?:\d{6}\*{2,}` + altAfter(`|`, w.CardLast4) + `)\s*(?:[:：]` + altAfter(`|`, w.Is) + `)?\s*(\d{4})(?:\D|$)`)
+	fr.cardLast4 = gate(compile(`(?i)(?:\d{6}\*{2,}`+altAfter(`|`, w.CardLast4)+`)\s*`+is+`?\s*(\d{4})(?:\D|$)`), w.CardLast4, "*")
 
 	const number = `(\d{1,7}(?:\.\d{1,2})?)`
 	var amounts []string
@@ -144,11 +174,12 @@ func NewFactReader(base *knowledge.Base) (*FactReader, error) {
 // uppercase. Unlabelled numbers are not identifiers: a bare 15-digit number
 // may be anything.
 func (fr *FactReader) Read(s string) Facts {
+	lower := strings.ToLower(s)
 	f := Facts{
-		MerchantNo: strings.ToUpper(group(fr.merchantNo, s)),
-		TerminalNo: strings.ToUpper(group(fr.terminalNo, s)),
-		RefNo:      strings.ToUpper(group(fr.refNo, s)),
-		CardLast4:  group(fr.cardLast4, s),
+		MerchantNo: strings.ToUpper(fr.merchantNo.find(s, lower)),
+		TerminalNo: strings.ToUpper(fr.terminalNo.find(s, lower)),
+		RefNo:      strings.ToUpper(fr.refNo.find(s, lower)),
+		CardLast4:  fr.cardLast4.find(s, lower),
 		Amount:     group(fr.amount, s),
 	}
 	// The first time-like run decides: a date with no time is no time.
@@ -198,6 +229,25 @@ func alt(words []string) string {
 		ws[i] = strings.Join(parts, `\s*`)
 	}
 	return strings.Join(ws, "|")
+}
+
+// separators is a pattern of one separator: a character of chars or one
+// of words (single characters join the class).
+func separators(chars string, words []string) string {
+	class := []rune(chars)
+	var long []string
+	for _, w := range words {
+		if r := []rune(w); len(r) == 1 {
+			class = append(class, r...)
+		} else {
+			long = append(long, w)
+		}
+	}
+	var quoted strings.Builder
+	for _, r := range class {
+		quoted.WriteString(regexp.QuoteMeta(string(r)))
+	}
+	return `(?:[` + quoted.String() + `]` + altAfter(`|`, long) + `)`
 }
 
 // altAfter is alt(words) after sep, or "" when there are no words.

@@ -124,3 +124,14 @@ func knowledgeFiles(t *testing.T) fstest.MapFS {
 	}
 	return out
 }
+
+// BenchmarkFactReader reads the facts of one merchant message, as the
+// handoff does for each merchant turn when a ticket opens.
+func BenchmarkFactReader(b *testing.B) {
+	fr := testFacts()
+	const said = "今天下午3点20分刷了128.50元，卡号622202******7894，商户号:123456789012345 终端号:12345678，显示51"
+	b.ReportAllocs()
+	for b.Loop() {
+		fr.Read(said)
+	}
+}
