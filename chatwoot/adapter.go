@@ -98,6 +98,8 @@ type Handoffs interface {
 	Record(ctx context.Context, conversationID, ch string, r bot.Reply, st bot.State) (handoff.Ticket, bool, error)
 	Hold(ctx context.Context, conversationID, agent, via string) (handoff.Ticket, bool, error)
 	Handback(ctx context.Context, conversationID, agent, via string) (handoff.Ticket, bool, error)
+	// AgentView is the ticket as agents read it (the private note).
+	AgentView(t handoff.Ticket) string
 }
 
 var _ Handoffs = (*handoff.Service)(nil)

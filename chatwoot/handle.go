@@ -144,7 +144,7 @@ func (a *Adapter) handOver(ctx context.Context, log *slog.Logger, conv int64, tk
 		log.ErrorContext(ctx, "conversation not handed over: it stays with the bot", "ticket_id", tk.ID, "err", err)
 		return
 	}
-	note, err := a.api.createMessage(ctx, conv, handoff.AgentView(tk), true)
+	note, err := a.api.createMessage(ctx, conv, a.handoffs.AgentView(tk), true)
 	if err != nil {
 		log.ErrorContext(ctx, "agents' note not posted", "ticket_id", tk.ID, "err", err)
 	}
@@ -160,7 +160,7 @@ func (a *Adapter) handOver(ctx context.Context, log *slog.Logger, conv int64, tk
 // conversation's priority; it stays pending, and the bot answers, until an
 // agent takes it.
 func (a *Adapter) escalate(ctx context.Context, log *slog.Logger, conv int64, tk handoff.Ticket) {
-	if _, err := a.api.createMessage(ctx, conv, handoff.AgentView(tk), true); err != nil {
+	if _, err := a.api.createMessage(ctx, conv, a.handoffs.AgentView(tk), true); err != nil {
 		log.ErrorContext(ctx, "agents' note not posted", "ticket_id", tk.ID, "err", err)
 	}
 	a.prioritize(ctx, log, conv, tk)

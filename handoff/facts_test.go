@@ -6,11 +6,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/redact"
 )
 
 func TestSupplied(t *testing.T) {
 	t.Parallel()
+	svc := testService(t)
 	tests := []struct {
 		name string
 		said []string // merchant messages, redacted as the engine keeps them
@@ -35,11 +37,25 @@ func TestSupplied(t *testing.T) {
 			for _, s := range tt.said {
 				h = append(h, bot.Turn{Role: "merchant", Text: redact.Redact(s).Text}, bot.Turn{Role: "bot", Text: "好的 10:00 之前 20元"})
 			}
-			if d := cmp.Diff(tt.want, supplied(h)); d != "" {
+			if d := cmp.Diff(tt.want, svc.supplied(h)); d != "" {
 				t.Errorf("supplied (-want +got):\n%s", d)
 			}
 		})
 	}
+}
+
+// testService is a Service of the embedded knowledge base.
+func testService(t *testing.T) *Service {
+	t.Helper()
+	base, err := knowledge.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Base: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestLastFour(t *testing.T) {

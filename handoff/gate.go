@@ -58,7 +58,7 @@ func (g *Gate) Handle(ctx context.Context, m bot.Message) (bot.Reply, error) {
 	start := g.svc.now()
 	l, found := g.lease(ctx, m.ConversationID)
 	if found && l.Held(start) {
-		return g.held(ctx, m.ConversationID, l, merchantText(m), redact.Redact(m.Text).Text), nil
+		return g.held(ctx, m.ConversationID, l, g.svc.merchantText(m), redact.Redact(m.Text).Text), nil
 	}
 	r, err := g.next.Handle(ctx, m)
 	if err != nil {
@@ -72,7 +72,7 @@ func (g *Gate) Feedback(ctx context.Context, conversationID string, solved bool)
 	start := g.svc.now()
 	l, found := g.lease(ctx, conversationID)
 	if found && l.Held(start) {
-		return g.held(ctx, conversationID, l, feedbackText(solved), ""), nil
+		return g.held(ctx, conversationID, l, g.svc.feedbackText(solved), ""), nil
 	}
 	r, err := g.next.Feedback(ctx, conversationID, solved)
 	if err != nil {
@@ -121,13 +121,13 @@ func (g *Gate) held(ctx context.Context, conv string, l Lease, text, shown strin
 	t, err := g.svc.cfg.Tickets.Ticket(ctx, l.TicketID)
 	if err != nil {
 		g.svc.log.WarnContext(ctx, "ticket unavailable; message not relayed", "ticket_id", l.TicketID, "err", err)
-		r.Silent, r.Answer = true, withAgentText(l.Lang)
+		r.Silent, r.Answer = true, g.svc.say(l.Lang, "with_agent")
 		return r
 	}
 	if lim := g.svc.cfg.Limiter; lim != nil {
 		ok, after, err := lim.Allow(ctx, "relay:"+conv)
 		if err == nil && !ok {
-			r.Answer = slowDownText(l.Lang, after)
+			r.Answer = g.svc.slowDownText(l.Lang, after)
 			return r
 		}
 	}
@@ -135,10 +135,10 @@ func (g *Gate) held(ctx context.Context, conv string, l Lease, text, shown strin
 	// One line per message, as the engine's "answered".
 	g.svc.log.InfoContext(ctx, "relayed to a person", "conversation_id", conv, "ticket_id", t.ID, "agent", l.Agent)
 	if l.Agent != "" {
-		r.Silent, r.Answer = true, withAgentText(l.Lang)
+		r.Silent, r.Answer = true, g.svc.say(l.Lang, "with_agent")
 		return r
 	}
-	r.Answer = waitingText(l.Lang, t.ID, g.svc.ahead(ctx, t))
+	r.Answer = g.svc.say(l.Lang, "waiting", t.ID, g.svc.ahead(ctx, t))
 	return r
 }
 
@@ -171,22 +171,21 @@ func (g *Gate) open(ctx context.Context, conv, ch string, r bot.Reply, st bot.St
 	now := s.now()
 	stored, _, err := s.record(ctx, conv, ch, r, st, r.Handoff && s.cfg.Hours.Open(now))
 	if err != nil {
-		addParagraph(&r, text(stored.Lang, "抱歉，人工客服暂时联系不上，请稍后再试一次转人工。",
-			"Sorry, I cannot reach the agents right now; please ask for a person again in a moment."))
+		addParagraph(&r, s.say(stored.Lang, "unreachable"))
 		r.Answer = strings.TrimSpace(r.Answer)
 		return r
 	}
 	var status string
 	switch {
 	case !s.cfg.Hours.Open(now):
-		status = afterHoursText(stored.Lang, s.cfg.Hours, s.cfg.Hours.Next(now), stored.ID, r.Handoff)
+		status = s.afterHoursText(stored.Lang, s.cfg.Hours, s.cfg.Hours.Next(now), stored.ID, r.Handoff)
 		if r.Handoff {
 			status += "\n" + s.bestSteps(st, stored.Lang)
 		}
 	case r.Handoff:
-		status = queuedText(stored.Lang, stored.ID, s.ahead(ctx, stored))
+		status = s.queuedText(stored.Lang, stored.ID, s.ahead(ctx, stored))
 	default:
-		status = escalatedText(stored.Lang, stored.ID)
+		status = s.say(stored.Lang, "escalated", stored.ID)
 	}
 	addParagraph(&r, status)
 	r.Answer = strings.TrimSpace(r.Answer)
@@ -279,7 +278,7 @@ func (s *Service) draft(conv, ch string, r bot.Reply, st bot.State, now time.Tim
 		Code:           code,
 		Summary:        lastFour(bot.Summary(base, st, "zh")),
 		Lang:           lang,
-		Supplied:       supplied(st.History),
+		Supplied:       s.supplied(st.History),
 		CreatedAt:      now,
 		AnnouncedAt:    now,
 	}
@@ -299,7 +298,7 @@ func (s *Service) draft(conv, ch string, r bot.Reply, st bot.State, now time.Tim
 	if p, ok := base.ByCode(code); ok {
 		meaning = strings.TrimSpace(strings.TrimPrefix(localTitle(p, lang), code))
 	}
-	t.Packet = packet(lang, t, meaning, tried, s.cfg.Provider)
+	t.Packet = s.packet(lang, t, meaning, tried)
 	return t
 }
 
@@ -321,7 +320,7 @@ func (s *Service) bestSteps(st bot.State, lang string) string {
 		}
 		return strings.TrimSpace(b.String())
 	}
-	return noStepsText(lang)
+	return s.say(lang, "no_steps")
 }
 
 // ahead counts the tickets waiting unclaimed that opened before t.
@@ -358,28 +357,29 @@ func localTitle(p knowledge.Passage, lang string) string {
 }
 
 // merchantText is what the merchant sent, as the desk is shown it.
-func merchantText(m bot.Message) string {
-	s := strings.TrimSpace(m.Text)
+func (s *Service) merchantText(m bot.Message) string {
+	text := strings.TrimSpace(m.Text)
 	if m.ImageText != "" {
-		s = strings.TrimSpace(s + "\n【截图文字】" + m.ImageText)
+		text = strings.TrimSpace(text + "\n" + s.desk("screenshot", m.ImageText))
 	}
 	switch {
-	case s != "":
+	case text != "":
 	case m.Intent == bot.IntentHuman:
-		s = "（商户再次要求转人工）"
+		text = s.desk("merchant_again")
 	case m.Intent == bot.IntentSolved, m.Intent == bot.IntentUnsolved:
 		// A channel that sends the verdict as a message (the web chat)
 		// relays what Feedback relays.
-		s = feedbackText(m.Intent == bot.IntentSolved)
+		text = s.feedbackText(m.Intent == bot.IntentSolved)
 	}
-	return s
+	return text
 }
 
-func feedbackText(solved bool) string {
+// feedbackText is a press of 解决了 or 没解决, as the desk is shown it.
+func (s *Service) feedbackText(solved bool) string {
 	if solved {
-		return "（商户点了“解决了”）"
+		return s.desk("feedback_solved")
 	}
-	return "（商户点了“没解决”）"
+	return s.desk("feedback_unsolved")
 }
 
 func lastMerchantTurn(st bot.State) string {

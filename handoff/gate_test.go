@@ -164,8 +164,8 @@ func TestAskedHandoffLifecycle(t *testing.T) {
 		!strings.Contains(ann.ticket.Summary, "商户说") || len(ann.ticket.Considered) == 0 {
 		t.Errorf("announced ticket = %+v", ann.ticket)
 	}
-	if !strings.Contains(handoff.AgentView(ann.ticket), "商户号 123456789012345") {
-		t.Errorf("agent view lacks what the merchant supplied:\n%s", handoff.AgentView(ann.ticket))
+	if !strings.Contains(r.svc.AgentView(ann.ticket), "商户号 123456789012345") {
+		t.Errorf("agent view lacks what the merchant supplied:\n%s", r.svc.AgentView(ann.ticket))
 	}
 
 	// Waiting in the queue: the bot does not answer, the desk sees the message.

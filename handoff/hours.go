@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/posbot/posbot/knowledge"
 )
 
 // Hours are the support hours, when a person can answer: a few weekly
@@ -159,3 +161,39 @@ func (h Hours) Next(t time.Time) time.Time {
 
 // Location returns the hours' time zone; nil when always open.
 func (h Hours) Location() *time.Location { return h.loc }
+
+// describe renders the hours' windows, without the time zone, in c's
+// words: "周一至周五 09:00-18:00，周六、周日 10:00-16:00"; "" for always.
+func (h Hours) describe(c knowledge.Calendar) string {
+	if h.Always() {
+		return ""
+	}
+	cut := strings.LastIndexAny(h.spec, " \t")
+	var out []string
+	for _, part := range strings.Split(h.spec[:cut], ",") {
+		m := hoursPart.FindStringSubmatch(strings.TrimSpace(part))
+		if m == nil {
+			continue // ParseHours admitted no such part
+		}
+		out = append(out, fmt.Sprintf("%s %s:%s-%s:%s", describeDays(m[1], c), m[2], m[3], m[4], m[5]))
+	}
+	return strings.Join(out, c.Separator)
+}
+
+// describeDays renders the days of one window ("Mon-Fri", "Sat/Sun",
+// "daily") in c's words.
+func describeDays(s string, c knowledge.Calendar) string {
+	if strings.EqualFold(s, "daily") {
+		return c.Daily
+	}
+	var list []string
+	for _, r := range strings.Split(s, "/") {
+		a, b, isRange := strings.Cut(strings.ToLower(strings.TrimSpace(r)), "-")
+		d := c.Weekdays[dayNames[a]]
+		if isRange {
+			d += c.Through + c.Weekdays[dayNames[b]]
+		}
+		list = append(list, d)
+	}
+	return strings.Join(list, c.And)
+}

@@ -28,7 +28,9 @@ func TestPackets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := packet(tt.lang, Ticket{Target: tt.target, Code: "51", Supplied: tt.s}, "余额不足", []string{"重新签到", "换卡"}, tt.p)
+			svc := testService(t)
+			svc.cfg.Provider = tt.p
+			got := svc.packet(tt.lang, Ticket{Target: tt.target, Code: "51", Supplied: tt.s}, "余额不足", []string{"重新签到", "换卡"})
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("packet lacks %q:\n%s", w, got)

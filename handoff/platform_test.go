@@ -41,7 +41,7 @@ func TestPlatformHandoff(t *testing.T) {
 	if again, created, _ := r.svc.Record(ctx, conv, "chatwoot", rep, st); created || again.ID != 1 {
 		t.Errorf("second Record = %+v, created %v; want the active ticket", again, created)
 	}
-	if v := handoff.AgentView(tk); !strings.Contains(v, "商户号 123456789012345") || !strings.Contains(v, "chatwoot:1:42") {
+	if v := r.svc.AgentView(tk); !strings.Contains(v, "商户号 123456789012345") || !strings.Contains(v, "chatwoot:1:42") {
 		t.Errorf("agent view:\n%s", v)
 	}
 	_, turns, _ := r.svc.Ticket(ctx, 1)
@@ -105,7 +105,7 @@ func TestRecordStoreDown(t *testing.T) {
 	if err == nil || created || tk.ID != 0 || tk.Code != "51" {
 		t.Fatalf("Record = %+v, %v, %v; want the draft and the error", tk, created, err)
 	}
-	if v := handoff.AgentView(tk); !strings.Contains(v, "未能登记") || strings.Contains(v, "#0") {
+	if v := svc.AgentView(tk); !strings.Contains(v, "未能登记") || strings.Contains(v, "#0") {
 		t.Errorf("view of an unrecorded ticket:\n%s", v)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/redact"
+	"github.com/posbot/posbot/understand"
 )
 
 // Defaults used for zero Config fields.
@@ -33,7 +34,8 @@ const (
 // are kept in memory.
 type Config struct {
 	// Base names the causes considered and the steps given, and gives code
-	// meanings and the engine's summary.
+	// meanings, the engine's summary, the words that read what the
+	// merchant supplied, and everything the handoff says.
 	Base        *knowledge.Base
 	Tickets     Tickets
 	Transcripts Transcripts
@@ -68,8 +70,10 @@ type Config struct {
 // channels before serving. It is safe for concurrent use, also by several
 // replicas sharing its stores.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	texts *knowledge.Handoff
+	facts *understand.FactReader
 
 	mu      sync.RWMutex
 	desks   []Desk
@@ -105,7 +109,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, senders: map[string]Sender{}}, nil
+	texts := cfg.Base.Handoff()
+	if texts == nil {
+		return nil, errors.New("handoff: the knowledge base has no handoff texts (data/dialogue/handoff.yaml)")
+	}
+	facts, err := understand.NewFactReader(cfg.Base)
+	if err != nil {
+		return nil, fmt.Errorf("handoff: %w", err)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, texts: texts, facts: facts, senders: map[string]Sender{}}, nil
 }
 
 // Attach adds a desk: every ticket event is posted to it from now on.
@@ -171,7 +183,7 @@ func (s *Service) Claim(ctx context.Context, id int64, agent, via string) (Ticke
 	s.putLease(ctx, t)
 	if !already {
 		s.log.InfoContext(ctx, "ticket claimed", "ticket_id", id, "conversation_id", t.ConversationID, "agent", agent, "via", via)
-		s.notify(ctx, t, NoticeTaken, takenText(t.Lang))
+		s.notify(ctx, t, NoticeTaken, s.say(t.Lang, "taken"))
 		s.post(ctx, t, Event{Kind: EventClaimed, Agent: agent}, "")
 	}
 	return t, nil
@@ -222,7 +234,7 @@ func (s *Service) Reply(ctx context.Context, id int64, agent, text, key, via str
 	if claimed {
 		s.post(ctx, t, Event{Kind: EventClaimed, Agent: agent}, "")
 	}
-	if err := s.send(ctx, t, Notice{Kind: NoticeAgent, Text: agentText(t.Lang, text), TicketID: t.ID}); err != nil {
+	if err := s.send(ctx, t, Notice{Kind: NoticeAgent, Text: s.say(t.Lang, "agent_says", text), TicketID: t.ID}); err != nil {
 		return t, fmt.Errorf("reply to ticket %d: %w", id, err)
 	}
 	relayed = true
@@ -265,7 +277,7 @@ func (s *Service) close(ctx context.Context, id int64, agent, via string, notify
 	}
 	s.log.InfoContext(ctx, "ticket closed", "ticket_id", id, "conversation_id", t.ConversationID, "agent", agent, "via", via)
 	if notify {
-		s.notify(ctx, t, NoticeClosed, closedText(t.Lang))
+		s.notify(ctx, t, NoticeClosed, s.say(t.Lang, "closed"))
 	}
 	s.post(ctx, t, Event{Kind: EventClosed, Agent: agent}, "")
 	return t, true, nil
@@ -348,7 +360,7 @@ func (s *Service) lapse(ctx context.Context, id int64) bool {
 	}
 	s.putLease(ctx, t)
 	s.log.InfoContext(ctx, "lease lapsed; the bot answers again", "ticket_id", id, "conversation_id", t.ConversationID, "agent", agent)
-	s.notify(ctx, t, NoticeResumed, resumedText(t.Lang, agent != ""))
+	s.notify(ctx, t, NoticeResumed, s.resumedText(t.Lang, agent != ""))
 	s.post(ctx, t, Event{Kind: EventReleased, Agent: agent}, "")
 	return true
 }

@@ -44,6 +44,9 @@ type Lexicon struct {
 	Options OptionWords `yaml:"options"`
 	// Identifiers are labels of receipt numbers (商户号, 参考号 …).
 	Identifiers []string `yaml:"identifiers"`
+	// Facts are the words around what a merchant tells a support agent:
+	// receipt numbers, a card's last four digits, an amount, a time.
+	Facts FactWords `yaml:"facts"`
 	// Neutral are Latin words that do not make a message English ("rc", "pos").
 	Neutral []string `yaml:"neutral"`
 }
@@ -105,6 +108,55 @@ type Numerals struct {
 	NotNumbers  []string `yaml:"not_numbers"`
 }
 
+// FactWords are the words around what a merchant tells a support agent
+// that helps find the transaction: the labels of the receipt numbers, the
+// words before a card's last four digits, around an amount and in a time
+// of day. The handoff reads them into a ticket. Words match whatever their
+// case; a space in a word matches any spacing, none included ("merchant
+// id" matches "MerchantID").
+type FactWords struct {
+	// MerchantNo, TerminalNo and RefNo label the merchant number (15
+	// characters), terminal number (8) and reference number (12).
+	MerchantNo []string `yaml:"merchant_no"`
+	TerminalNo []string `yaml:"terminal_no"`
+	RefNo      []string `yaml:"ref_no"`
+	// Is are words between a label and its value ("商户号是…").
+	Is []string `yaml:"is"`
+	// CardLast4 are words before a card's last four digits ("尾号1234").
+	CardLast4 []string `yaml:"card_last4"`
+	// CurrencySigns go before an amount (¥), Currency after it (元, yuan).
+	CurrencySigns []string `yaml:"currency_signs"`
+	Currency      []string `yaml:"currency"`
+	// A spoken time: [<n><Month><n><Day>] [Days] [DayParts] <n><Hour>[<n><Minute>|<Half>]
+	// ("11月25日 今天下午3点20分", "3点半"); clock times (14:32) and dates
+	// (2026-11-25 09:15) need no words.
+	Days     []string `yaml:"days"`
+	DayParts []string `yaml:"day_parts"`
+	Month    []string `yaml:"month"`
+	Day      []string `yaml:"day"`
+	Hour     []string `yaml:"hour"`
+	Minute   []string `yaml:"minute"`
+	Half     []string `yaml:"half"`
+}
+
+// lists returns the word lists by their YAML names.
+func (f FactWords) lists() []namedList {
+	return []namedList{{"facts.merchant_no", f.MerchantNo}, {"facts.terminal_no", f.TerminalNo}, {"facts.ref_no", f.RefNo},
+		{"facts.is", f.Is}, {"facts.card_last4", f.CardLast4}, {"facts.currency_signs", f.CurrencySigns},
+		{"facts.currency", f.Currency}, {"facts.days", f.Days}, {"facts.day_parts", f.DayParts}, {"facts.month", f.Month},
+		{"facts.day", f.Day}, {"facts.hour", f.Hour}, {"facts.minute", f.Minute}, {"facts.half", f.Half}}
+}
+
+// namedList is a word list with its name in the lexicon file.
+type namedList struct {
+	what string
+	xs   []string
+}
+
+// requiredFacts are the fact word lists some language must fill: without
+// them a fact cannot be read at all.
+var requiredFacts = []string{"facts.merchant_no", "facts.terminal_no", "facts.ref_no", "facts.card_last4", "facts.currency"}
+
 // OptionWords read a pick among numbered options.
 type OptionWords struct {
 	Ordinals map[string]int `yaml:"ordinals"`
@@ -157,6 +209,7 @@ func (ls Lexicons) validate() error {
 		errs = append(errs, fmt.Errorf("lexicon %s: "+f, append([]any{lang}, a...)...))
 	}
 	canonical := map[string]string{}
+	filled := map[string]bool{} // fact word lists some language fills
 	for _, lang := range ls.Languages() {
 		l := ls[lang]
 		for k, v := range l.Spelling {
@@ -192,16 +245,24 @@ func (ls Lexicons) validate() error {
 				seen[v] = c.ID
 			}
 		}
-		for _, lists := range []struct {
-			what string
-			xs   []string
-		}{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"neutral", l.Neutral},
+		for _, lists := range []namedList{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"neutral", l.Neutral},
 			{"codes.labels", l.Codes.Labels}, {"codes.near", l.Codes.Near}, {"codes.code_words", l.Codes.CodeWords},
 			{"codes.question_words", l.Codes.QuestionWords}, {"codes.measure", l.Codes.Measure}, {"codes.not_measure", l.Codes.NotMeasure},
 			{"codes.units", l.Codes.Units}, {"codes.amount", l.Codes.Amount}, {"codes.fillers", l.Codes.Fillers},
 			{"options.prefixes", l.Options.Prefixes}, {"options.suffixes", l.Options.Suffixes}} {
 			if d := duplicate(lists.xs); d != "" {
 				bad(lang, "%s lists %q twice", lists.what, d)
+			}
+		}
+		for _, list := range l.Facts.lists() {
+			if d := duplicate(list.xs); d != "" {
+				bad(lang, "%s lists %q twice", list.what, d)
+			}
+			if slices.ContainsFunc(list.xs, func(w string) bool { return strings.TrimSpace(w) == "" }) {
+				bad(lang, "%s lists an empty word", list.what)
+			}
+			if len(list.xs) > 0 {
+				filled[list.what] = true
 			}
 		}
 		for _, group := range []struct {
@@ -234,6 +295,11 @@ func (ls Lexicons) validate() error {
 			if canonical[c.ID] == "" {
 				bad(lang, "concept %s has no canonical words in any language", c.ID)
 			}
+		}
+	}
+	for _, what := range requiredFacts {
+		if !filled[what] {
+			errs = append(errs, fmt.Errorf("lexicons: %s is empty in every language: that fact cannot be read", what))
 		}
 	}
 	return errors.Join(errs...)

@@ -30,6 +30,7 @@ type Base struct {
 	lexicons Lexicons
 	dialogue *Dialogue
 	texts    Texts
+	handoff  *Handoff
 	matcher  func() *Matcher
 	source   string
 }
@@ -56,8 +57,8 @@ var embeddedBase = sync.OnceValues(func() (*Base, error) {
 })
 
 // Load reads every data/*.yaml file of fsys (the passages), the lexicons
-// of data/lexicon/ and the dialogue of data/dialogue/, and validates them
-// together. It returns all validation problems at once, joined.
+// of data/lexicon/ and the dialogue and handoff texts of data/dialogue/,
+// and validates them together. It returns all validation problems at once, joined.
 func Load(fsys fs.FS) (*Base, error) {
 	names, err := fs.Glob(fsys, "data/*.yaml")
 	if err != nil {
@@ -89,7 +90,10 @@ func Load(fsys fs.FS) (*Base, error) {
 	if b.dialogue, b.texts, err = loadDialogue(fsys); err != nil {
 		return nil, err
 	}
-	if err := b.validateDialogue(); err != nil {
+	if b.handoff, err = loadHandoff(fsys); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(b.validateDialogue(), b.handoff.validate(b.lexicons.Languages())); err != nil {
 		return nil, fmt.Errorf("invalid knowledge base: %w", err)
 	}
 	b.matcher = sync.OnceValue(func() *Matcher { return NewMatcher(b.lexicons) })

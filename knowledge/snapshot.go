@@ -35,6 +35,7 @@ type snapshot struct {
 	Lexicons   Lexicons
 	Dialogue   *Dialogue
 	Texts      Texts
+	Handoff    *Handoff
 }
 
 // SourceHash identifies the data files of fsys: a SHA-256 over their names
@@ -64,7 +65,7 @@ func SourceHash(fsys fs.FS) (string, error) {
 // encodeSnapshot writes b as a snapshot of the data files with hash source.
 func encodeSnapshot(b *Base, source string) ([]byte, error) {
 	var buf bytes.Buffer
-	s := snapshot{SourceHash: source, Passages: b.passages, Lexicons: b.lexicons, Dialogue: b.dialogue, Texts: b.texts}
+	s := snapshot{SourceHash: source, Passages: b.passages, Lexicons: b.lexicons, Dialogue: b.dialogue, Texts: b.texts, Handoff: b.handoff}
 	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
 		return nil, fmt.Errorf("encode knowledge snapshot: %w", err)
 	}
@@ -78,8 +79,13 @@ func fromSnapshot(data []byte, source string) (*Base, bool) {
 	if len(data) == 0 || gob.NewDecoder(bytes.NewReader(data)).Decode(&s) != nil || s.SourceHash != source {
 		return nil, false
 	}
+	// Templates do not travel in gob: parse them again (they were
+	// validated when the snapshot was made).
+	if s.Handoff == nil || s.Handoff.compile() != nil {
+		return nil, false
+	}
 	b := &Base{byID: make(map[string]int, len(s.Passages)), byCode: map[string]int{},
-		passages: s.Passages, lexicons: s.Lexicons, dialogue: s.Dialogue, texts: s.Texts}
+		passages: s.Passages, lexicons: s.Lexicons, dialogue: s.Dialogue, texts: s.Texts, handoff: s.Handoff}
 	for i, p := range b.passages {
 		b.byID[p.ID] = i
 		if p.Code != "" {

@@ -45,6 +45,7 @@ func sameKnowledge(t *testing.T, a, b *Base) bool {
 	for _, d := range []string{
 		cmp.Diff(a.passages, b.passages, opt), cmp.Diff(a.lexicons, b.lexicons, opt),
 		cmp.Diff(a.dialogue, b.dialogue, opt), cmp.Diff(a.texts, b.texts, opt),
+		cmp.Diff(a.handoff, b.handoff, opt, cmpopts.IgnoreUnexported(Handoff{})),
 	} {
 		if d != "" {
 			t.Logf("snapshot differs (-snapshot +yaml):\n%.2000s", d)

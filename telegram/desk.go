@@ -74,7 +74,7 @@ func (d desk) Post(ctx context.Context, t handoff.Ticket, e handoff.Event) (stri
 	case handoff.EventClaimed:
 		kb = ticketKeyboard(t.ID, false)
 	}
-	text := handoff.EventText(t, e)
+	text := d.a.handoff.EventText(t, e)
 	if e.Kind == handoff.EventOpened {
 		text = "🆕 " + text + "\n\n回复本消息即可回复商户。"
 	}

@@ -21,6 +21,18 @@ var testReader = sync.OnceValue(func() *Reader {
 	return r
 })
 
+var testFacts = sync.OnceValue(func() *FactReader {
+	base, err := knowledge.Embedded()
+	if err != nil {
+		panic(err)
+	}
+	fr, err := NewFactReader(base)
+	if err != nil {
+		panic(err)
+	}
+	return fr
+})
+
 func lexicons() knowledge.Lexicons {
 	base, err := knowledge.Embedded()
 	if err != nil {

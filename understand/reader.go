@@ -1,11 +1,14 @@
 // Package understand reads merchants' messages with the knowledge base's
 // lexicons: it normalises the text (full-width forms, Traditional
 // characters, dialect words, typos, OCR spacing), extracts the response
-// code and receipt identifiers, and reads once, into a Reading, everything
-// the dialogue acts on: intents, answers to the triage question and cues.
+// code, and reads once, into a Reading, everything the dialogue acts on:
+// intents, answers to the triage question and cues. A FactReader reads
+// what a merchant tells a support agent: receipt identifiers, the sale's
+// time and amount, a card's last four digits.
 //
-// A Reader is read-only after NewReader and safe for concurrent use. The
-// word lists are data (knowledge/data/lexicon); only the mechanics live here.
+// A Reader is read-only after NewReader, a FactReader after NewFactReader;
+// both are safe for concurrent use. The word lists are data
+// (knowledge/data/lexicon); only the mechanics live here.
 package understand
 
 import (
