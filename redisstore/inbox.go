@@ -67,9 +67,13 @@ func (q *Inbox) keys(key string) []string {
 const nowMS = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
-// KEYS: queue, owner, ready. ARGV: entry, key, ttl ms, max.
+// KEYS: queue, owner, ready, pushed (the entry's marker). ARGV: entry, key,
+// ttl ms, max, marker ttl ms. A push tried again after an answer that got
+// lost finds the marker and is not pushed twice.
 var inboxPush = redis.NewScript(nowMS + `
+if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[4]) then return -1 end
+redis.call('SET', KEYS[4], 1, 'PX', ARGV[5])
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[3], 'NX', now, ARGV[2])
@@ -150,13 +154,41 @@ return 1
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
+// inboxAttempts is how often a step whose answer did not come is tried
+// again: each step is safe to repeat (a push is marked, a pop names its
+// entry), and a repeat beats a message answered twice or a conversation
+// waiting out a lease because Redis was slow for a moment.
+const inboxAttempts = 3
+
+// markerTTL is how long a pushed entry's marker is kept: long enough for the
+// push's retries.
+const markerTTL = 10 * time.Minute
+
+// retry runs one step through Client.call, again while it fails for want
+// of an answer (a timeout, a broken connection) and ctx is not done.
+func (q *Inbox) retry(ctx context.Context, op string, f func(ctx context.Context) error) error {
+	var err error
+	for range inboxAttempts {
+		if err = q.c.call(ctx, "inbox", op, f); err == nil || errors.Is(err, redis.Nil) || ctx.Err() != nil {
+			return err
+		}
+		var rerr redis.Error
+		if errors.As(err, &rerr) {
+			return err // Redis answered: an error that will not change
+		}
+	}
+	return err
+}
+
 // Push implements channel.InboxStore: it returns once Redis holds the
 // message.
 func (q *Inbox) Push(ctx context.Context, key string, payload []byte) error {
-	entry := crand.Text() + ":" + string(payload)
+	id := crand.Text()
+	entry := id + ":" + string(payload)
+	keys := append(q.keys(key), q.base+"e:"+id)
 	var n int64
-	err := q.c.call(ctx, "inbox", "push", func(ctx context.Context) (err error) {
-		n, err = inboxPush.Run(ctx, q.c.rdb, q.keys(key), entry, key, ms(q.ttl), q.max).Int64()
+	err := q.retry(ctx, "push", func(ctx context.Context) (err error) {
+		n, err = inboxPush.Run(ctx, q.c.rdb, keys, entry, key, ms(q.ttl), q.max, ms(markerTTL)).Int64()
 		return err
 	})
 	if err != nil {
@@ -198,7 +230,7 @@ func (q *Inbox) Claim(ctx context.Context, max int) ([]string, error) {
 // Head implements channel.InboxStore.
 func (q *Inbox) Head(ctx context.Context, key string) (channel.Entry, bool, error) {
 	var v any
-	err := q.c.call(ctx, "inbox", "head", func(ctx context.Context) (err error) {
+	err := q.retry(ctx, "head", func(ctx context.Context) (err error) {
 		v, err = inboxHead.Run(ctx, q.c.rdb, q.keys(key), q.token, ms(q.lease), key).Result()
 		return err
 	})
@@ -222,13 +254,18 @@ func (q *Inbox) Head(ctx context.Context, key string) (channel.Entry, bool, erro
 // Pop implements channel.InboxStore.
 func (q *Inbox) Pop(ctx context.Context, key, id string) (bool, error) {
 	var n int64
-	err := q.c.call(ctx, "inbox", "pop", func(ctx context.Context) (err error) {
+	tries := 0
+	err := q.retry(ctx, "pop", func(ctx context.Context) (err error) {
+		tries++
 		n, err = inboxPop.Run(ctx, q.c.rdb, q.keys(key), q.token, ms(q.lease), key, id).Int64()
 		return err
 	})
 	switch {
 	case err != nil:
 		return false, err
+	case n < 0 && tries > 1:
+		// An earlier try emptied the inbox and gave the conversation up.
+		return false, nil
 	case n < 0:
 		return false, channel.ErrNotOwner
 	}
@@ -238,7 +275,7 @@ func (q *Inbox) Pop(ctx context.Context, key, id string) (bool, error) {
 // Renew implements channel.InboxStore.
 func (q *Inbox) Renew(ctx context.Context, key string) error {
 	var ok int64
-	err := q.c.call(ctx, "inbox", "renew", func(ctx context.Context) (err error) {
+	err := q.retry(ctx, "renew", func(ctx context.Context) (err error) {
 		ok, err = inboxRenew.Run(ctx, q.c.rdb, q.keys(key), q.token, ms(q.lease), key).Int64()
 		return err
 	})
@@ -250,7 +287,7 @@ func (q *Inbox) Renew(ctx context.Context, key string) error {
 
 // Release implements channel.InboxStore.
 func (q *Inbox) Release(ctx context.Context, key string) error {
-	return q.c.call(ctx, "inbox", "release", func(ctx context.Context) error {
+	return q.retry(ctx, "release", func(ctx context.Context) error {
 		return inboxRelease.Run(ctx, q.c.rdb, q.keys(key), q.token, key).Err()
 	})
 }

@@ -305,7 +305,7 @@ func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base
 	ch := &channels{srv: srv, svc: svc, routes: append(srv.Routes(), "GET /metrics", "GET /readyz"),
 		wait: func() error { return nil }}
 	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
-		if ch.wait, err = startTelegram(ctx, tc, gate, svc, st.dedup(), srv, log); err != nil {
+		if ch.wait, err = startTelegram(ctx, tc, gate, svc, st.dedup(), st.inbox(tc.inboxName()), st.cfg.Drain, srv, log); err != nil {
 			return nil, err
 		}
 		if tc.WebhookSecret != "" {
@@ -351,8 +351,12 @@ func serve(ctx context.Context, cfg config, tc telegramConfig, wc wechatConfig, 
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting: the listener closes; the channels refuse new messages
+	// (503: the platform delivers them again) and drain for at most
+	// POSBOT_DRAIN_TIMEOUT. Requests under way (the web chat waits for its
+	// answer; their contexts do not end with ctx) get as long.
+	log.Info("shutting down", "drain_timeout", cfg.Drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Drain+time.Second)
 	defer cancel()
 	return errors.Join(hs.Shutdown(sctx), ch.wait(), <-sweeping)
 }
