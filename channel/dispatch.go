@@ -2,7 +2,6 @@ package channel
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -83,22 +82,11 @@ func (d *Dispatcher) Submit(ctx context.Context, key string, job func(context.Co
 	id := strconv.FormatUint(d.seq, 10)
 	d.jobs[id] = job
 	d.mu.Unlock()
-	for {
-		space := d.in.spaceFreed()
-		err := d.in.Put(ctx, key, []byte(id))
-		if !errors.Is(err, ErrFull) {
-			if err != nil {
-				d.take(id)
-			}
-			return err
-		}
-		select {
-		case <-space:
-		case <-ctx.Done():
-			d.take(id)
-			return ctx.Err()
-		}
+	err := d.in.PutWait(ctx, key, []byte(id))
+	if err != nil {
+		d.take(id)
 	}
+	return err
 }
 
 // Run runs jobs until ctx is done, then stops taking new ones and finishes

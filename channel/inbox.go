@@ -40,6 +40,11 @@ const (
 	// DefaultRenew is how often the lease of a conversation being answered
 	// is renewed in a shared store.
 	DefaultRenew = 5 * time.Second
+	// DefaultDownloadTimeout bounds the download of one screenshot.
+	DefaultDownloadTimeout = 15 * time.Second
+	// DefaultSendTimeout bounds the sending of one reply (retries
+	// included), whatever is left of its message's time (see Outlive).
+	DefaultSendTimeout = 30 * time.Second
 )
 
 // Entry is one message in a conversation's inbox: its id in the store and
@@ -127,8 +132,8 @@ type Inbox struct {
 
 	mu      sync.Mutex
 	stopped bool
-	active  map[string]bool // conversations being answered by this process
-	space   chan struct{}   // closed and replaced when a message was taken out
+	active  map[string]InboxStore // conversations being answered by this process, and from which store
+	space   chan struct{}         // closed and replaced when a message was taken out
 }
 
 // NewInbox returns an Inbox that calls handle for each message, under the
@@ -156,7 +161,7 @@ func NewInbox(cfg InboxConfig, handle func(ctx context.Context, key string, payl
 		cfg.Logger = slog.Default()
 	}
 	q := &Inbox{cfg: cfg, store: cfg.Store, handle: handle, wake: make(chan struct{}, 1),
-		active: map[string]bool{}, space: make(chan struct{})}
+		active: map[string]InboxStore{}, space: make(chan struct{})}
 	if q.store == nil {
 		q.store = NewMemoryInbox(cfg.Workers * cfg.QueueSize)
 	} else if q.store.Durable() {
@@ -191,6 +196,22 @@ func (q *Inbox) Put(ctx context.Context, key string, payload []byte) error {
 		q.signal()
 	}
 	return err
+}
+
+// PutWait is Put waiting while the inbox is full, until ctx is done.
+func (q *Inbox) PutWait(ctx context.Context, key string, payload []byte) error {
+	for {
+		space := q.spaceFreed()
+		err := q.Put(ctx, key, payload)
+		if !errors.Is(err, ErrFull) {
+			return err
+		}
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (q *Inbox) signal() {
@@ -251,14 +272,17 @@ func (q *Inbox) Run(ctx context.Context) {
 			}
 			for _, k := range keys {
 				q.mu.Lock()
-				busy := q.active[k]
-				q.active[k] = true
-				q.mu.Unlock()
-				if busy { // in the other store's hands here: later
-					_ = s.Release(context.WithoutCancel(ctx), k)
-					continue
+				holder, busy := q.active[k]
+				if !busy {
+					q.active[k] = s
 				}
-				wg.Go(func() { q.work(ctx, expired, s, k) })
+				q.mu.Unlock()
+				switch {
+				case busy && holder != s: // in the other store's hands here: later
+					_ = s.Release(context.WithoutCancel(ctx), k)
+				case !busy:
+					wg.Go(func() { q.work(ctx, expired, s, k) })
+				} // else being answered here already (a claim repeated)
 			}
 		}
 	}

@@ -86,14 +86,17 @@ var inboxDue = redis.NewScript(nowMS + `
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 `)
 
-// KEYS: queue, owner, ready. ARGV: token, lease ms, key.
+// KEYS: queue, owner, ready. ARGV: token, lease ms, key. Claiming again
+// what this owner claimed already (an answer that got lost) succeeds.
 var inboxClaim = redis.NewScript(nowMS + `
 if not redis.call('ZSCORE', KEYS[3], ARGV[3]) then return 0 end
 if redis.call('LLEN', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[3], ARGV[3])
   return 0
 end
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[3], 'XX', now + tonumber(ARGV[2]), ARGV[3])
 return 1
 `)
@@ -203,7 +206,7 @@ func (q *Inbox) Push(ctx context.Context, key string, payload []byte) error {
 // Claim implements channel.InboxStore.
 func (q *Inbox) Claim(ctx context.Context, max int) ([]string, error) {
 	var due []string
-	err := q.c.call(ctx, "inbox", "due", func(ctx context.Context) (err error) {
+	err := q.retry(ctx, "due", func(ctx context.Context) (err error) {
 		due, err = inboxDue.Run(ctx, q.c.rdb, []string{q.base + "ready"}, max).StringSlice()
 		return err
 	})
@@ -213,7 +216,7 @@ func (q *Inbox) Claim(ctx context.Context, max int) ([]string, error) {
 	var claimed []string
 	for _, key := range due {
 		var ok int64
-		err := q.c.call(ctx, "inbox", "claim", func(ctx context.Context) (err error) {
+		err := q.retry(ctx, "claim", func(ctx context.Context) (err error) {
 			ok, err = inboxClaim.Run(ctx, q.c.rdb, q.keys(key), q.token, ms(q.lease), key).Int64()
 			return err
 		})

@@ -43,8 +43,8 @@ const (
 	DefaultSendRetries     = 3
 	DefaultTypingInterval  = 4 * time.Second
 	DefaultShutdownGrace   = channel.DefaultDrain
-	DefaultDownloadTimeout = 15 * time.Second
-	DefaultSendTimeout     = 30 * time.Second
+	DefaultDownloadTimeout = channel.DefaultDownloadTimeout
+	DefaultSendTimeout     = channel.DefaultSendTimeout
 )
 
 // Config holds the adapter's settings. Only Token is required; every other
