@@ -130,10 +130,12 @@ type Inbox struct {
 	wake     chan struct{}
 	stopping atomic.Bool
 
-	mu      sync.Mutex
+	gate    sync.RWMutex // held for reading while a message is put, for writing to stop
 	stopped bool
-	active  map[string]InboxStore // conversations being answered by this process, and from which store
-	space   chan struct{}         // closed and replaced when a message was taken out
+
+	mu     sync.Mutex
+	active map[string]InboxStore // conversations being answered by this process, and from which store
+	space  chan struct{}         // closed and replaced when a message was taken out
 }
 
 // NewInbox returns an Inbox that calls handle for each message, under the
@@ -181,10 +183,10 @@ func (q *Inbox) Durable() bool { return q.store.Durable() }
 // store fails, the message is kept in memory instead, with a warning: an
 // answer that would be lost if this process stopped beats no answer.
 func (q *Inbox) Put(ctx context.Context, key string, payload []byte) error {
-	q.mu.Lock()
-	stopped := q.stopped
-	q.mu.Unlock()
-	if stopped {
+	// Shutdown waits for the puts under way: none lands after the drain.
+	q.gate.RLock()
+	defer q.gate.RUnlock()
+	if q.stopped {
 		return ErrStopped
 	}
 	err := q.store.Push(ctx, key, payload)
@@ -297,9 +299,9 @@ func (q *Inbox) Run(ctx context.Context) {
 
 	// Shutdown: accept nothing more; answer what memory holds, hand the
 	// durable store's conversations over after the message under way.
-	q.mu.Lock()
+	q.gate.Lock()
 	q.stopped = true
-	q.mu.Unlock()
+	q.gate.Unlock()
 	q.stopping.Store(true)
 	timer := time.AfterFunc(q.cfg.Drain, func() { expire(ErrDrainExpired) })
 	defer timer.Stop()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,20 +47,12 @@ func (o *offsets) next() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.inflight) > 0 {
-		return slices.Min(slicesKeys(o.inflight))
+		return slices.Min(slices.Collect(maps.Keys(o.inflight)))
 	}
 	if o.last == 0 {
 		return 0
 	}
 	return o.last + 1
-}
-
-func slicesKeys(m map[int64]bool) []int64 {
-	ks := make([]int64, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	return ks
 }
 
 // fetched reports whether id is new (not fetched before) and, if so,

@@ -101,6 +101,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"POSBOT_RETRIEVER", map[string]string{"POSBOT_RETRIEVER": "magic"}, []string{"lexical", "vector", "hybrid"}},
 		{"POSBOT_OPENAI_BASE_URL", map[string]string{"POSBOT_CHAT_MODEL": "qwen"}, nil},
 		{"POSBOT_LLM_TIMEOUT", map[string]string{"POSBOT_LLM_TIMEOUT": "soon"}, nil},
+		{"POSBOT_DRAIN_TIMEOUT", map[string]string{"POSBOT_DRAIN_TIMEOUT": "0s"}, []string{"positive duration"}},
 		{"POSBOT_LOG_LEVEL", map[string]string{"POSBOT_LOG_LEVEL": "loud"}, []string{`"loud"`, "debug", "info", "warn", "error"}},
 		{"POSBOT_LOG_LEVEL", map[string]string{"POSBOT_LOG_LEVEL": "info+2"}, []string{"debug", "info", "warn", "error"}},
 		{"POSBOT_LOG_FORMAT", map[string]string{"POSBOT_LOG_FORMAT": "xml"}, []string{`"xml"`, "json", "text"}},
