@@ -13,9 +13,8 @@ import (
 
 // Errors of an Inbox and its stores.
 var (
-	// ErrStopped is returned by Inbox.Put and Dispatcher.Submit once
-	// shutdown began: the caller should tell the platform to deliver again
-	// later (to another replica).
+	// ErrStopped is returned by Inbox.Put once shutdown began: the caller
+	// should tell the platform to deliver again later (to another replica).
 	ErrStopped = errors.New("channel: shutting down")
 	// ErrFull is returned by Inbox.Put when the conversation's inbox, or an
 	// in-memory store, holds as many messages as it may.
@@ -442,11 +441,13 @@ func (q *Inbox) exec(ctx, expired context.Context, s InboxStore, key string, e E
 	}
 	defer func() {
 		if v := recover(); v != nil {
+			// Logged and taken off the inbox: handled again, it would panic again.
 			q.cfg.Logger.Error("panic in a channel job", "key", key, "panic", v, "stack", string(debug.Stack()))
 		}
+		finished = !errors.Is(context.Cause(cctx), ErrDrainExpired)
 	}()
 	q.handle(jctx, key, e.Payload)
-	return !errors.Is(context.Cause(cctx), ErrDrainExpired)
+	return true // set by the deferred function
 }
 
 // Outlive returns a context for a call that must happen even when ctx, a

@@ -12,6 +12,30 @@ import (
 	"time"
 )
 
+// records keeps the log records the workers write.
+type records struct {
+	mu   sync.Mutex
+	msgs []string // message and attributes of each record
+}
+
+func (r *records) Enabled(context.Context, slog.Level) bool { return true }
+func (r *records) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *records) WithGroup(string) slog.Handler            { return r }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	line := rec.Message
+	rec.Attrs(func(a slog.Attr) bool { line += fmt.Sprintf(" %s=%v", a.Key, a.Value); return true })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, line)
+	return nil
+}
+
+func (r *records) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.msgs, "\n")
+}
+
 // runInbox starts q.Run and returns the function that stops it (SIGTERM)
 // and waits for it to return.
 func runInbox(t *testing.T, q *Inbox) (stop func()) {
@@ -226,4 +250,34 @@ func TestOutlive(t *testing.T) {
 			t.Error("made after the drain bound, yet not done")
 		}
 	})
+}
+
+// A handler that panics is logged and the conversation goes on; each
+// message has its own deadline.
+func TestInboxPanicAndDeadline(t *testing.T) {
+	t.Parallel()
+	logs := &records{}
+	deadline := make(chan error, 1)
+	q := NewInbox(InboxConfig{Workers: 1, Timeout: 50 * time.Millisecond, Logger: slog.New(logs)},
+		func(ctx context.Context, _ string, p []byte) {
+			if string(p) == "boom" {
+				panic("boom")
+			}
+			<-ctx.Done()
+			deadline <- ctx.Err()
+		})
+	runInbox(t, q)
+	_ = q.Put(context.Background(), "k", []byte("boom"))
+	_ = q.Put(context.Background(), "k", []byte("slow"))
+	select {
+	case err := <-deadline:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("message context ended with %v, want its deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the conversation did not go on after a panic, or the message had no deadline")
+	}
+	if !strings.Contains(logs.String(), "boom") {
+		t.Errorf("panic not logged:\n%s", logs.String())
+	}
 }

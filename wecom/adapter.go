@@ -4,7 +4,7 @@
 // sync_msg from a cursor kept in a shared store (Cursors), so that a
 // restart or a second replica neither loses nor repeats one; each message
 // is also deduplicated by its msgid. Answers go out with send_msg, in order
-// per customer (channel.Dispatcher); screenshots go through channel.Screens.
+// per customer (channel.Inbox); screenshots go through channel.Screens.
 //
 // Handoff uses WeCom's own session states rather than posbot's tickets:
 // when the engine hands over, the session is transferred with
