@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/posbot/posbot/bot"
@@ -72,9 +73,11 @@ type Config struct {
 	MaxSkew time.Duration
 	// MaxBodyBytes bounds a request; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Workers and Timeout configure the dispatcher; 0 means its defaults.
-	Workers int
-	Timeout time.Duration
+	// Workers, Timeout and ShutdownGrace configure the inbox
+	// (channel.InboxConfig: ShutdownGrace is its Drain); 0 means its
+	// defaults.
+	Workers                int
+	Timeout, ShutdownGrace time.Duration
 }
 
 // Deps are the bridge's collaborators; all are optional.
@@ -88,6 +91,13 @@ type Deps struct {
 	// HTTPClient posts to the callback URL; nil means one with a 10 s timeout.
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// Inbox keeps the accepted messages until they are answered; nil
+	// means in memory. A shared one (redisstore.Inbox) lets another
+	// replica answer, to the callback URL, what this one accepted if it
+	// stops, and keeps each conversation's order across replicas; it is
+	// used only with a CallbackURL, the only way an answer made on another
+	// replica reaches the bridge.
+	Inbox channel.InboxStore
 }
 
 // Bridge is the signed bridge channel. Build it with New, mount Handler
@@ -99,8 +109,9 @@ type Bridge struct {
 	screens *channel.Screens
 	log     *slog.Logger
 	http    *http.Client
-	disp    *channel.Dispatcher
+	inbox   *channel.Inbox
 	now     func() time.Time
+	waiting sync.Map // request id → *channel.Handover[result] of a request waiting here
 }
 
 var _ handoff.Sender = (*Bridge)(nil)
@@ -140,14 +151,20 @@ func New(cfg Config, e channel.Engine, d Deps) (*Bridge, error) {
 		b.now = time.Now
 	}
 	b.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxBodyBytes, Logger: b.log}
-	b.disp = channel.NewDispatcher(channel.DispatchConfig{Workers: cfg.Workers, Timeout: cfg.Timeout, Logger: b.log})
+	store := d.Inbox
+	if cfg.CallbackURL == "" {
+		store = nil // an answer made elsewhere could not reach the request waiting here
+	}
+	b.inbox = channel.NewInbox(channel.InboxConfig{Store: store, Workers: cfg.Workers, Timeout: cfg.Timeout,
+		Drain: cfg.ShutdownGrace, Logger: b.log}, b.process)
 	return b, nil
 }
 
-// Run answers accepted requests until ctx is done, then finishes those
-// already started and returns.
+// Run answers accepted requests until ctx is done, then drains
+// (ShutdownGrace, see channel.InboxConfig.Drain) and returns; requests
+// that arrive after ctx is done get 503.
 func (b *Bridge) Run(ctx context.Context) error {
-	b.disp.Run(ctx)
+	b.inbox.Run(ctx)
 	return nil
 }
 
@@ -208,7 +225,7 @@ func (b *Bridge) post(ctx context.Context, out Outgoing) error {
 	if err != nil {
 		return fmt.Errorf("bridge callback: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, callbackTimeout)
+	ctx, cancel := channel.Outlive(ctx, callbackTimeout) // a late answer goes out after a slow step too
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.cfg.CallbackURL, bytes.NewReader(body))
 	if err != nil {

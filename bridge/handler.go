@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -80,26 +81,30 @@ func (b *Bridge) Handler() http.Handler {
 			b.refuse(w, r, http.StatusBadRequest, "not a message")
 			return
 		}
-		var img []byte
 		if in.Image != "" {
-			if img, err = base64.StdEncoding.DecodeString(in.Image); err != nil {
+			if _, err = base64.StdEncoding.DecodeString(in.Image); err != nil {
 				b.refuse(w, r, http.StatusBadRequest, "image is not base64")
 				return
 			}
 		}
 		conv := "bridge:" + in.ConversationID
-		if in.MessageID != "" && !channel.FirstSeen(ctx, b.dedup, "bridge:msg:"+conv+":"+in.MessageID, b.log) {
+		msgKey := "bridge:msg:" + conv + ":" + in.MessageID
+		if in.MessageID != "" && !channel.FirstSeen(ctx, b.dedup, msgKey, b.log) {
 			b.refuse(w, r, http.StatusConflict, "message_id seen before")
 			return
 		}
+		// The answer is offered to this request if it is produced here
+		// while the request waits; otherwise it goes to the callback URL.
 		h := channel.NewHandover[result]()
-		err = b.disp.Submit(ctx, conv, func(ctx context.Context) {
-			res := b.produce(ctx, conv, in.Text, img)
-			if !h.Offer(res, true) {
-				b.late(ctx, in, res)
+		q := queued{Request: rand.Text(), In: in}
+		b.waiting.Store(q.Request, h)
+		defer b.waiting.Delete(q.Request)
+		payload, _ := json.Marshal(q)
+		if err := b.inbox.PutWait(ctx, conv, payload); err != nil {
+			b.log.WarnContext(ctx, "bridge message not queued", "conversation_id", in.ConversationID, "err", err)
+			if in.MessageID != "" {
+				channel.Forget(context.WithoutCancel(ctx), b.dedup, msgKey, b.log)
 			}
-		})
-		if err != nil {
 			http.Error(w, "busy, retry later", http.StatusServiceUnavailable)
 			return
 		}
@@ -117,6 +122,33 @@ func (b *Bridge) Handler() http.Handler {
 			http.Error(w, "the answer was not ready in time", http.StatusGatewayTimeout)
 		}
 	})
+}
+
+// queued is a message as it waits in the inbox, with the id of the
+// request that waits for its answer.
+type queued struct {
+	Request string   `json:"request"`
+	In      Incoming `json:"in"`
+}
+
+// process answers one message from the inbox: in the response of the
+// request that waits for it here, if any and still waiting, else to the
+// callback URL.
+func (b *Bridge) process(ctx context.Context, conv string, payload []byte) {
+	var q queued
+	if err := json.Unmarshal(payload, &q); err != nil {
+		b.log.ErrorContext(ctx, "queued message unreadable", "conversation_id", conv, "err", err)
+		return
+	}
+	var img []byte
+	if q.In.Image != "" {
+		img, _ = base64.StdEncoding.DecodeString(q.In.Image) // checked when it was accepted
+	}
+	res := b.produce(ctx, conv, q.In.Text, img)
+	if v, ok := b.waiting.Load(q.Request); ok && v.(*channel.Handover[result]).Offer(res, true) {
+		return
+	}
+	b.late(ctx, q.In, res)
 }
 
 // late posts an answer that came after its request stopped waiting.

@@ -1,8 +1,10 @@
-// Package channel holds what every merchant channel (Telegram, the web chat,
-// later WeChat) needs besides its own protocol: the engine interface a
-// channel calls, a keyed dispatcher that answers one conversation in order
-// and different conversations in parallel, delivery dedup that fails open,
-// and the screenshot-to-OCR intake. A channel package adapts only its
+// Package channel holds what every merchant channel (Telegram, WeChat, the
+// bridge, the web chat) needs besides its own protocol: the engine
+// interface a channel calls, the inbox that answers one conversation's
+// messages in order and different conversations in parallel, drains at
+// shutdown and, on a shared store, hands a stopped replica's messages to
+// another; delivery dedup that fails open; the screenshot-to-OCR intake;
+// the web feed; splitting long replies. A channel package adapts only its
 // protocol to these.
 package channel
 

@@ -85,7 +85,8 @@ type Config struct {
 	// met a 5xx or 429, is tried again; 0 means 2, a negative value never.
 	Retries int
 	// Workers, QueueSize, Timeout and ShutdownGrace configure the
-	// dispatcher (channel.DispatchConfig); 0 means its defaults.
+	// inbox (channel.InboxConfig: ShutdownGrace is its Drain); 0 means its
+	// defaults.
 	Workers, QueueSize     int
 	Timeout, ShutdownGrace time.Duration
 }
@@ -124,6 +125,11 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Inbox keeps accepted webhooks until they are answered; nil means in
+	// memory. A shared one (redisstore.Inbox) answers each conversation in
+	// order across replicas, and another replica answers what a stopped
+	// one accepted.
+	Inbox channel.InboxStore
 }
 
 // Adapter is the Chatwoot channel. Build it with New, mount Handler at the
@@ -138,7 +144,7 @@ type Adapter struct {
 	screens  *channel.Screens
 	log      *slog.Logger
 	api      *client
-	disp     *channel.Dispatcher
+	inbox    *channel.Inbox
 	now      func() time.Time
 	marks    handovers
 }
@@ -201,8 +207,8 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 	a.api = &client{base: strings.TrimRight(cfg.URL, "/"), token: cfg.Token, account: cfg.AccountID, http: hc,
 		retries: cfg.Retries, log: a.log}
 	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
-	a.disp = channel.NewDispatcher(channel.DispatchConfig{Workers: cfg.Workers, QueueSize: cfg.QueueSize,
-		Timeout: cfg.Timeout, Grace: cfg.ShutdownGrace, Logger: a.log})
+	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
+		Timeout: cfg.Timeout, Drain: cfg.ShutdownGrace, Logger: a.log}, a.process)
 	return a, nil
 }
 
@@ -210,7 +216,7 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 // already started (within ShutdownGrace) and returns.
 func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("chatwoot agent bot ready", "account_id", a.cfg.AccountID)
-	a.disp.Run(ctx)
+	a.inbox.Run(ctx)
 	return nil
 }
 

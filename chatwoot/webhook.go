@@ -146,7 +146,8 @@ func (a *Adapter) acceptMessage(ctx context.Context, ev event) int {
 	if !channel.FirstSeen(ctx, a.dedup, key, log) {
 		return http.StatusOK
 	}
-	return a.submit(ctx, in.conv, key, func(ctx context.Context) { a.handle(ctx, in) })
+	return a.submit(ctx, in.conv, key, job{Kind: jobMessage, MsgID: in.msgID, Conv: in.conv, Status: in.status,
+		Text: in.text, Image: in.image, Other: in.other})
 }
 
 func (a *Adapter) acceptStatus(ctx context.Context, ev event) int {
@@ -159,15 +160,52 @@ func (a *Adapter) acceptStatus(ctx context.Context, ev event) int {
 		return http.StatusOK
 	}
 	conv, status := ev.ID, ev.Status
-	return a.submit(ctx, conv, "", func(ctx context.Context) { a.statusChanged(ctx, conv, status) })
+	return a.submit(ctx, conv, "", job{Kind: jobStatus, Conv: conv, Status: status})
 }
 
-// submit queues job on conversation conv's worker; a job that cannot be
-// queued forgets its dedup key, so Chatwoot's retry is not dropped.
-func (a *Adapter) submit(ctx context.Context, conv int64, key string, job func(context.Context)) int {
+// job is an accepted webhook as its conversation's inbox keeps it.
+type job struct {
+	Kind   string      `json:"kind"`
+	MsgID  int64       `json:"msg_id,omitempty"`
+	Conv   int64       `json:"conv"`
+	Status string      `json:"status,omitempty"`
+	Text   string      `json:"text,omitempty"`
+	Image  *attachment `json:"image,omitempty"`
+	Other  bool        `json:"other,omitempty"`
+}
+
+// Kinds of job.
+const (
+	jobMessage = "message"
+	jobStatus  = "status"
+)
+
+// process handles one job from a conversation's inbox.
+func (a *Adapter) process(ctx context.Context, _ string, payload []byte) {
+	var j job
+	if err := json.Unmarshal(payload, &j); err != nil {
+		a.log.ErrorContext(ctx, "chatwoot job unreadable; dropped", "err", err)
+		return
+	}
+	switch j.Kind {
+	case jobMessage:
+		a.handle(ctx, incoming{msgID: j.MsgID, conv: j.Conv, status: j.Status, text: j.Text, image: j.Image, other: j.Other})
+	case jobStatus:
+		a.statusChanged(ctx, j.Conv, j.Status)
+	}
+}
+
+// submit puts j in conversation conv's inbox; a job that cannot be queued
+// forgets its dedup key, so Chatwoot's retry is not dropped.
+func (a *Adapter) submit(ctx context.Context, conv int64, key string, j job) int {
+	payload, err := json.Marshal(j)
+	if err != nil {
+		a.log.ErrorContext(ctx, "chatwoot job not encoded", "err", err)
+		return http.StatusInternalServerError
+	}
 	sctx, cancel := context.WithTimeout(ctx, submitWait)
 	defer cancel()
-	err := a.disp.Submit(sctx, strconv.FormatInt(conv, 10), job)
+	err = a.inbox.Put(sctx, fmt.Sprintf("%s:%d:%d", Channel, a.cfg.AccountID, conv), payload)
 	if err == nil {
 		return http.StatusOK
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -20,14 +21,15 @@ type compose struct {
 }
 
 type service struct {
-	Image       string               `yaml:"image"`
-	Build       build                `yaml:"build"`
-	Entrypoint  []string             `yaml:"entrypoint"`
-	Command     []string             `yaml:"command"`
-	Environment map[string]string    `yaml:"environment"`
-	Ports       []string             `yaml:"ports"`
-	DependsOn   map[string]dependsOn `yaml:"depends_on"`
-	Healthcheck *struct {
+	Image           string               `yaml:"image"`
+	StopGracePeriod string               `yaml:"stop_grace_period"`
+	Build           build                `yaml:"build"`
+	Entrypoint      []string             `yaml:"entrypoint"`
+	Command         []string             `yaml:"command"`
+	Environment     map[string]string    `yaml:"environment"`
+	Ports           []string             `yaml:"ports"`
+	DependsOn       map[string]dependsOn `yaml:"depends_on"`
+	Healthcheck     *struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
 }
@@ -547,4 +549,22 @@ func defaultsList(list []string) []string {
 		out[i] = withDefaults(s)
 	}
 	return out
+}
+
+// TestStopGracePeriod: docker stop kills posbot after stop_grace_period
+// (10 s unless set); it must outlast the drain bound, or a stopping
+// replica is killed with messages it accepted.
+func TestStopGracePeriod(t *testing.T) {
+	c := loadCompose(t)
+	grace, err := time.ParseDuration(c.Services["posbot"].StopGracePeriod)
+	if err != nil {
+		t.Fatalf("posbot has no stop_grace_period (Docker's default, 10 s, is below the drain bound): %v", err)
+	}
+	drain, err := time.ParseDuration(defaults(c.Services["posbot"].Environment)["POSBOT_DRAIN_TIMEOUT"])
+	if err != nil {
+		t.Fatalf("POSBOT_DRAIN_TIMEOUT: %v", err)
+	}
+	if grace < drain+5*time.Second {
+		t.Errorf("stop_grace_period %v leaves less than 5 s beyond POSBOT_DRAIN_TIMEOUT %v", grace, drain)
+	}
 }

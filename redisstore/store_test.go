@@ -223,3 +223,30 @@ func TestFeed(t *testing.T) {
 		})
 	}
 }
+
+func TestInbox(t *testing.T) {
+	t.Run("miniredis", func(t *testing.T) {
+		channeltest.InboxStore(t, func(t *testing.T) (channel.InboxStore, channel.InboxStore, time.Duration, func(time.Duration)) {
+			mr := startMiniredis(t)
+			now := time.Now()
+			mr.SetTime(now)
+			u := "redis://" + mr.Addr() + "/0"
+			a, b := openTest(t, u, "posbot:"), openTest(t, u, "posbot:")
+			const lease = time.Minute
+			return a.Inbox("tg:1", lease), b.Inbox("tg:1", lease), lease, func(d time.Duration) {
+				now = now.Add(d)
+				mr.SetTime(now)
+				mr.FastForward(d)
+			}
+		})
+	})
+	if u := testRedisURL(t); u != "" {
+		t.Run("redis", func(t *testing.T) {
+			channeltest.InboxStore(t, func(t *testing.T) (channel.InboxStore, channel.InboxStore, time.Duration, func(time.Duration)) {
+				p := testPrefix(t)
+				const lease = 400 * time.Millisecond
+				return openTest(t, u, p).Inbox("tg:1", lease), openTest(t, u, p).Inbox("tg:1", lease), lease, time.Sleep
+			})
+		})
+	}
+}

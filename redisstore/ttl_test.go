@@ -46,6 +46,14 @@ func TestEveryKeyHasTTL(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer unlock()
+			// An inbox with a message waiting, its conversation owned.
+			in := c.Inbox("tg:9", 0)
+			if err := in.Push(ctx, "tg:1", []byte("update")); err != nil {
+				t.Fatal(err)
+			}
+			if keys, err := in.Claim(ctx, 1); err != nil || len(keys) != 1 {
+				t.Fatalf("Claim = %v, %v", keys, err)
+			}
 
 			var keys int
 			iter := c.rdb.Scan(ctx, 0, c.prefix+"*", 100).Iterator()
@@ -62,8 +70,8 @@ func TestEveryKeyHasTTL(t *testing.T) {
 			if err := iter.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if keys != 8 {
-				t.Errorf("found %d keys, want 8 (session, dedup, rate, answer, lease, feed, cursor, lock)", keys)
+			if keys != 12 {
+				t.Errorf("found %d keys, want 12 (session, dedup, rate, answer, lease, feed, cursor, lock; inbox list, owner, ready set, push marker)", keys)
 			}
 		})
 	}

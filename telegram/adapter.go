@@ -1,7 +1,9 @@
 // Package telegram is posbot's Telegram channel. It receives updates by long
-// polling or through a webhook, hands each merchant message to the
-// conversation engine (one chat at a time, chats in parallel, through
-// channel.Dispatcher), reads screenshots with OCR (channel.Screens), and
+// polling or through a webhook, puts each in its chat's inbox
+// (channel.Inbox: one chat at a time, in order, chats in parallel; shared
+// by the replicas and kept in Redis when Deps.Inbox is), hands each
+// merchant message to the conversation engine, reads screenshots with OCR
+// (channel.Screens), and
 // sends the replies with inline buttons for clarifying questions and for
 // 解决了 / 没解决. It writes to merchants at any time as a handoff.Sender,
 // and with an agents' group (Config.AgentChatID) it is a handoff desk:
@@ -13,6 +15,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,14 +35,16 @@ import (
 
 // Defaults used for zero Config fields.
 const (
-	DefaultWorkers        = channel.DefaultWorkers
-	DefaultQueueSize      = channel.DefaultQueueSize
-	DefaultUpdateTimeout  = channel.DefaultTimeout
-	DefaultPollTimeout    = 50 * time.Second
-	DefaultMaxImageBytes  = channel.DefaultMaxImageBytes
-	DefaultSendRetries    = 3
-	DefaultTypingInterval = 4 * time.Second
-	DefaultShutdownGrace  = channel.DefaultGrace
+	DefaultWorkers         = channel.DefaultWorkers
+	DefaultQueueSize       = channel.DefaultQueueSize
+	DefaultUpdateTimeout   = channel.DefaultTimeout
+	DefaultPollTimeout     = 50 * time.Second
+	DefaultMaxImageBytes   = channel.DefaultMaxImageBytes
+	DefaultSendRetries     = 3
+	DefaultTypingInterval  = 4 * time.Second
+	DefaultShutdownGrace   = channel.DefaultDrain
+	DefaultDownloadTimeout = channel.DefaultDownloadTimeout
+	DefaultSendTimeout     = channel.DefaultSendTimeout
 )
 
 // Config holds the adapter's settings. Only Token is required; every other
@@ -63,11 +68,20 @@ type Config struct {
 
 	// Workers is how many chats are answered at once; 0 means DefaultWorkers.
 	Workers int
-	// QueueSize is how many updates wait per worker; 0 means DefaultQueueSize.
+	// QueueSize is how many updates wait per worker in memory (without
+	// Deps.Inbox); 0 means DefaultQueueSize.
 	QueueSize int
-	// UpdateTimeout bounds the handling of one update, replies included;
-	// 0 means DefaultUpdateTimeout.
+	// UpdateTimeout bounds the handling of one update (the replies have
+	// their own, SendTimeout); 0 means DefaultUpdateTimeout.
 	UpdateTimeout time.Duration
+	// DownloadTimeout bounds the download of one screenshot; 0 means
+	// DefaultDownloadTimeout.
+	DownloadTimeout time.Duration
+	// SendTimeout bounds the sending of one reply, retries included,
+	// whatever is left of the update's own time: a merchant whose update
+	// took long (a download that hung) still gets the reply. 0 means
+	// DefaultSendTimeout.
+	SendTimeout time.Duration
 	// PollTimeout is the long-poll wait of getUpdates; 0 means DefaultPollTimeout.
 	PollTimeout time.Duration
 	// MaxImageBytes caps a screenshot's size; 0 means DefaultMaxImageBytes.
@@ -78,8 +92,11 @@ type Config struct {
 	// TypingInterval is how often the typing action is repeated while an
 	// answer is produced; 0 means DefaultTypingInterval.
 	TypingInterval time.Duration
-	// ShutdownGrace is how long the updates already accepted may still run
-	// once Run's context is cancelled; 0 means DefaultShutdownGrace.
+	// ShutdownGrace bounds the drain once Run's context is cancelled (see
+	// channel.InboxConfig.Drain): the updates in memory are still
+	// answered for this long; with a shared Deps.Inbox the updates under
+	// way are finished and the rest left to the other replicas. 0 means
+	// DefaultShutdownGrace.
 	ShutdownGrace time.Duration
 }
 
@@ -89,6 +106,12 @@ type Deps struct {
 	// Dedup drops redelivered updates; nil means an in-memory store is used
 	// (enough for one replica).
 	Dedup channel.Dedup
+	// Inbox keeps the accepted updates until they are answered; nil means
+	// in memory (lost if the process stops before answering them). A
+	// shared one (redisstore.Inbox, named after the bot) lets another
+	// replica answer what a stopped one accepted, and keeps each chat's
+	// order across replicas.
+	Inbox channel.InboxStore
 	// OCR reads screenshots; nil means photos are answered with a request to
 	// type the code.
 	OCR ocr.Reader
@@ -118,7 +141,8 @@ type Adapter struct {
 	bot      *tgbot.Bot
 	botID    int64
 	username string
-	disp     *channel.Dispatcher
+	inbox    *channel.Inbox
+	polled   *offsets // the updates long polling fetched and has not finished
 	options  *optionMemory
 	handoff  *handoff.Service
 
@@ -161,16 +185,15 @@ func New(ctx context.Context, cfg Config, e channel.Engine, d Deps) (*Adapter, e
 		a.client = &http.Client{Timeout: cfg.PollTimeout + 10*time.Second}
 	}
 	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
-	a.disp = channel.NewDispatcher(channel.DispatchConfig{Workers: cfg.Workers, QueueSize: cfg.QueueSize,
-		Timeout: cfg.UpdateTimeout, Grace: cfg.ShutdownGrace, Logger: a.log})
+	a.polled = newOffsets()
+	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
+		Timeout: cfg.UpdateTimeout, Drain: cfg.ShutdownGrace, Logger: a.log, OnDrop: a.dropped}, a.process)
 
+	// The library makes the Bot API calls; updates are received, queued
+	// and routed here (webhook.go, poll.go).
 	opts := []tgbot.Option{
 		tgbot.WithSkipGetMe(), // called below, with the caller's context
 		tgbot.WithHTTPClient(cfg.PollTimeout, a.client),
-		tgbot.WithDefaultHandler(a.route),
-		// Inline: the dispatcher does the fan-out, in order per chat.
-		tgbot.WithNotAsyncHandlers(),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{"message", "callback_query"}),
 		tgbot.WithErrorsHandler(func(err error) {
 			a.log.Warn("telegram client error", "err", a.scrub(err))
 		}),
@@ -210,6 +233,8 @@ func withDefaults(c Config) Config {
 	defDur(&c.PollTimeout, DefaultPollTimeout)
 	defDur(&c.TypingInterval, DefaultTypingInterval)
 	defDur(&c.ShutdownGrace, DefaultShutdownGrace)
+	defDur(&c.DownloadTimeout, DefaultDownloadTimeout)
+	defDur(&c.SendTimeout, DefaultSendTimeout)
 	if c.MaxImageBytes <= 0 {
 		c.MaxImageBytes = DefaultMaxImageBytes
 	}
@@ -252,20 +277,23 @@ func (a *Adapter) Register(ctx context.Context) error {
 	return nil
 }
 
-// Run handles updates until ctx is done, then finishes the updates already
-// accepted (within ShutdownGrace, logging any it could not) and returns. With long polling it polls
-// getUpdates; in webhook mode it handles what WebhookHandler receives. It
-// calls Register first unless that succeeded before, and returns its error.
+// Run handles updates until ctx is done, then drains (ShutdownGrace, see
+// channel.InboxConfig.Drain) and returns. With long polling it polls
+// getUpdates (poll.go); in webhook mode it answers what WebhookHandler
+// accepts, and the handler answers 503 once Run's context is done, so that
+// Telegram delivers again (to another replica). It calls Register first
+// unless that succeeded before, and returns its error.
 func (a *Adapter) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
+	drained := make(chan struct{})
 	go func() {
-		defer close(done)
-		a.disp.Run(ctx)
+		defer close(drained)
+		a.inbox.Run(ctx)
 	}()
 	defer func() {
-		cancel()
-		<-done
+		<-drained
+		if !a.webhook() {
+			a.confirm() // tells Telegram which updates were answered
+		}
 	}()
 
 	if !a.registered.Load() {
@@ -281,43 +309,66 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return nil
 	}
 	a.log.Info("telegram long polling started")
-	a.bot.Start(ctx) // returns when ctx is done
+	a.poll(ctx) // returns when ctx is done
 	return nil
 }
 
-// route is the go-telegram default handler: every update passes here, inline
-// (WithNotAsyncHandlers), from the poller or from WebhookHandler. It drops
-// duplicates and queues the update on its chat's worker.
-func (a *Adapter) route(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
-	call, fromWebhook := ctx.Value(webhookCallKey{}).(*webhookCall)
-	defer func() {
-		if v := recover(); v != nil {
-			a.log.Error("panic routing update", "update_id", upd.ID, "panic", v)
-			if fromWebhook {
-				call.err = fmt.Errorf("panic: %v", v)
-			}
-		}
-	}()
-	if !fromWebhook { // the webhook deduplicated already
-		if first := a.firstSeen(ctx, upd.ID); !first {
-			return
-		}
-	}
+// accept puts an update Telegram delivered in its chat's inbox; raw is the
+// update as Telegram sent it. Updates posbot does not answer are dropped
+// here. The error is the inbox's (ErrStopped, ErrFull, a store's failure):
+// the update was not taken and must come again.
+func (a *Adapter) accept(ctx context.Context, upd *models.Update, raw []byte) (queued bool, err error) {
 	in, ok := convert(upd)
 	if !ok {
 		a.log.Debug("update ignored", "update_id", upd.ID)
+		return false, nil
+	}
+	key := conversationID(in.chatID)
+	if a.fromAgentChat(in) {
+		key = deskKey(in)
+	}
+	if err := a.inbox.Put(ctx, key, raw); err != nil {
+		a.log.Warn("update not queued; Telegram delivers it again", "update_id", upd.ID, "chat_id", in.chatID, "err", err)
+		return false, err
+	}
+	return true, nil
+}
+
+// process handles one update from the inbox, under its deadline: a
+// merchant's message (handle.go) or an agent's in the agents' group
+// (desk.go).
+func (a *Adapter) process(ctx context.Context, _ string, raw []byte) {
+	var upd models.Update
+	if err := json.Unmarshal(raw, &upd); err != nil {
+		a.log.Error("queued update unreadable", "err", err)
 		return
 	}
-	key, job := conversationID(in.chatID), func(ctx context.Context) { a.handle(ctx, in) }
-	if a.fromAgentChat(in) {
-		key, job = deskKey(in), func(ctx context.Context) { a.deskUpdate(ctx, in) }
-	}
-	err := a.disp.Submit(ctx, key, job)
-	if err != nil {
-		a.log.Error("update dropped", "update_id", upd.ID, "chat_id", in.chatID, "err", err)
-		if fromWebhook {
-			call.err = err
+	defer func() {
+		// Cut by the drain bound, it stays unfinished: fetched again later.
+		if !errors.Is(context.Cause(ctx), channel.ErrDrainExpired) {
+			a.polled.done(upd.ID)
 		}
+	}()
+	in, ok := convert(&upd)
+	if !ok {
+		return
+	}
+	if a.fromAgentChat(in) {
+		a.deskUpdate(ctx, in)
+		return
+	}
+	a.handle(ctx, in)
+}
+
+// dropped is told of each update the in-memory inbox could not answer
+// before the process stops: its dedup key is taken back, so that a delivery
+// of it again (long polling fetches it again) is answered.
+func (a *Adapter) dropped(_ string, raw []byte) {
+	var upd models.Update
+	if json.Unmarshal(raw, &upd) == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		channel.Forget(ctx, a.dedup, a.dedupKey(upd.ID), a.log)
 	}
 }
 

@@ -234,17 +234,19 @@ func TestScreenshotReadByOCR(t *testing.T) {
 			[]string{"A0", "签到"}},
 	}
 	h := start(t, setup{ocr: &ocr.Tesseract{Timeout: 30 * time.Second}})
+	for i, tt := range tests { // in order: update ids increase, as Telegram's do
+		img, err := ocrtest.Screen(tt.lines...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fileID := fmt.Sprint("screen", i)
+		h.api.addFile(fileID, img)
+		h.api.push(tt.update(int64(100+i), int64(2000+i), fileID, len(img)))
+	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			img, err := ocrtest.Screen(tt.lines...)
-			if err != nil {
-				t.Fatal(err)
-			}
 			chat := int64(2000 + i)
-			fileID := fmt.Sprint("screen", i)
-			h.api.addFile(fileID, img)
-			h.api.push(tt.update(int64(100+i), chat, fileID, len(img)))
 			m := h.api.waitMessages(t, chat, 1)[0]
 			for _, w := range tt.want {
 				if !strings.Contains(m.Text, w) {
@@ -276,7 +278,7 @@ func TestUnreadableImages(t *testing.T) {
 		{"too large when downloaded", photoUpdate(3, 3003, "big", "", 0), 3003, "太大"},
 		{"unknown file", photoUpdate(4, 3004, "missing", "", 100), 3004, "没能看清"},
 		{"download fails", photoUpdate(6, 3006, "gone", "", 100), 3006, "没能看清"},
-		{"sticker", fmt.Sprintf(`{"update_id":5,"message":{"message_id":5,"date":1764000000,"chat":{"id":3005,"type":"private"},"sticker":{"file_id":"s","file_unique_id":"s","type":"regular","width":1,"height":1,"is_animated":false,"is_video":false}}}`), 3005, "文字和图片"},
+		{"sticker", fmt.Sprintf(`{"update_id":7,"message":{"message_id":7,"date":1764000000,"chat":{"id":3005,"type":"private"},"sticker":{"file_id":"s","file_unique_id":"s","type":"regular","width":1,"height":1,"is_animated":false,"is_video":false}}}`), 3005, "文字和图片"},
 	}
 	for _, tt := range tests {
 		h.api.push(tt.update)
@@ -730,9 +732,9 @@ func TestCommands(t *testing.T) {
 		{"/start@posbot_test_bot", "应答码"},
 		{"/unknown", "使用说明"},
 	}
-	h.api.push(commandUpdate(100, 9700, "/start@some_other_bot")) // not for us: no reply
+	h.api.push(commandUpdate(1, 9700, "/start@some_other_bot")) // not for us: no reply
 	for i, tt := range tests {
-		h.api.push(commandUpdate(int64(i+1), 9700, tt.cmd))
+		h.api.push(commandUpdate(int64(i+2), 9700, tt.cmd)) // update ids increase, as Telegram's do
 	}
 	got := h.api.waitMessages(t, 9700, len(tests))
 	if len(got) != len(tests) {
@@ -792,4 +794,46 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestHangingDownloadDoesNotDelayOtherChats: a screenshot whose download
+// never answers holds its own chat only: the other chats, many more than
+// there are workers, are all answered while it hangs, and the merchant who
+// sent it gets a polite reply once the download's own deadline passes.
+func TestHangingDownloadDoesNotDelayOtherChats(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{webhook: true, ocr: &ocr.Tesseract{}, config: func(c *telegram.Config) {
+		c.Workers = 2
+		c.DownloadTimeout = 5 * time.Second // far more than the other chats' answers take
+	}})
+	release := h.api.hangFile("stuck", []byte("\x89PNG\r\n\x1a\n not read"))
+	t.Cleanup(release)
+	const stuck = 7000
+	if rec := h.post(photoUpdate(1, stuck, "stuck", "", 1000), secret); rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	h.api.waitFor(t, "the download to start", func([]apiCall) bool { return h.api.downloadsHanging() == 1 })
+	const others = 12
+	for i := range others {
+		if rec := h.post(textUpdate(int64(10+i), int64(7100+i), "刷卡显示交易失败51"), secret); rec.Code != http.StatusOK {
+			t.Fatalf("status %d", rec.Code)
+		}
+	}
+	answered := 0
+	h.api.waitFor(t, "the other chats' answers", func(calls []apiCall) bool {
+		answered = 0
+		for i := range others {
+			if len(messages(calls, int64(7100+i))) > 0 {
+				answered++
+			}
+		}
+		return answered == others || h.api.downloadsHanging() == 0
+	})
+	if hanging := h.api.downloadsHanging(); answered < others || hanging == 0 {
+		t.Errorf("%d of %d other chats answered while the download hung (hanging: %d)", answered, others, hanging)
+	}
+	m := h.api.waitMessages(t, stuck, 1)[0]
+	if m.Text != channel.TextUnreadable {
+		t.Errorf("the merchant whose download hung got %q, want %q", m.Text, channel.TextUnreadable)
+	}
 }

@@ -102,7 +102,7 @@ func (a *Adapter) fromAgentChat(in incoming) bool {
 	return a.cfg.AgentChatID != 0 && a.handoff != nil && in.chatID == a.cfg.AgentChatID
 }
 
-// deskKey is the dispatcher key of an agent group update: its ticket, so
+// deskKey is the inbox key of an agent group update: its ticket, so
 // one ticket's actions keep their order and different tickets run in
 // parallel.
 func deskKey(in incoming) string {

@@ -33,6 +33,10 @@ type fakeAPI struct {
 	changed chan struct{} // closed and replaced on every change
 	// fail, when set, may answer a call with an error body instead.
 	fail func(c apiCall) (body string, failed bool)
+	// hang holds the downloads of these file ids until the channel is
+	// closed (or the client gives up); hanging counts those waiting.
+	hang    map[string]chan struct{}
+	hanging int
 }
 
 // apiCall is one recorded Bot API call.
@@ -73,6 +77,26 @@ func (f *fakeAPI) addFile(id string, content []byte) {
 	f.files[id] = content
 }
 
+// hangFile makes every download of file id wait, without an answer,
+// until release is called or the client gives up.
+func (f *fakeAPI) hangFile(id string, content []byte) (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hang == nil {
+		f.hang = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	f.files[id], f.hang[id] = content, ch
+	return sync.OnceFunc(func() { close(ch) })
+}
+
+// downloadsHanging is how many downloads of hanging files wait now.
+func (f *fakeAPI) downloadsHanging() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hanging
+}
+
 func (f *fakeAPI) setFail(fn func(c apiCall) (string, bool)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -83,12 +107,28 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+f.token+"/"); ok {
 		f.mu.Lock()
 		var content []byte
+		var hang chan struct{}
 		for id, c := range f.files {
 			if rest == "photos/"+id+".bin" {
-				content = c
+				content, hang = c, f.hang[id]
 			}
 		}
+		if hang != nil {
+			f.hanging++
+			f.notify()
+		}
 		f.mu.Unlock()
+		if hang != nil {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			f.mu.Lock()
+			f.hanging--
+			f.notify()
+			f.mu.Unlock()
+			return
+		}
 		if content == nil {
 			http.NotFound(w, r)
 			return
@@ -102,7 +142,20 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := map[string]string{}
-	if err := r.ParseMultipartForm(1 << 20); err == nil {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		// The Bot API takes JSON bodies too; posbot's getUpdates sends one.
+		var params map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&params); err != nil {
+			f.t.Errorf("fake Bot API: %s: JSON body: %v", r.URL.Path, err)
+		}
+		for k, v := range params {
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				s = string(v)
+			}
+			form[k] = s
+		}
+	} else if err := r.ParseMultipartForm(1 << 20); err == nil {
 		for k, v := range r.MultipartForm.Value {
 			form[k] = v[0]
 		}

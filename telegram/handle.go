@@ -162,10 +162,8 @@ func (a *Adapter) produce(ctx context.Context, chatID int64, fn func(context.Con
 	stop()
 	if err != nil {
 		a.log.Error("no answer", "chat_id", chatID, "err", err)
-		// The update's own context may be spent; the apology gets a moment of its own.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = a.reply(sctx, chatID, textFailed, nil)
+		// The update's own context may be spent; a reply has time of its own.
+		a.say(ctx, chatID, textFailed)
 		return
 	}
 	a.sendReply(ctx, chatID, r)
@@ -229,6 +227,10 @@ func (a *Adapter) callback(ctx context.Context, in incoming) {
 func (a *Adapter) image(ctx context.Context, in incoming) {
 	stop := a.typing(ctx, in.chatID)
 	sc := a.screens.Read(ctx, in.fileSize, in.text, func(ctx context.Context, max int64) ([]byte, error) {
+		// A download that hangs costs this chat DownloadTimeout, then the
+		// merchant is asked to type the code.
+		ctx, cancel := context.WithTimeout(ctx, a.cfg.DownloadTimeout)
+		defer cancel()
 		return a.download(ctx, in.fileID, max)
 	})
 	stop()

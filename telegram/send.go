@@ -10,6 +10,8 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"github.com/posbot/posbot/channel"
 )
 
 // maxMessageUnits is Telegram's limit on a message's text, in UTF-16 code units.
@@ -37,8 +39,12 @@ func (a *Adapter) reply(ctx context.Context, chatID int64, text string, kb *inli
 }
 
 // post is reply as a reply to message replyTo (0 for none), returning the
-// id of the first message sent.
+// id of the first message sent. It has SendTimeout of its own, whatever is
+// left of ctx's time (channel.Outlive): a reply after a slow step still
+// goes out.
 func (a *Adapter) post(ctx context.Context, chatID int64, text string, kb *inlineKeyboard, replyTo int) (int, error) {
+	ctx, cancel := channel.Outlive(ctx, a.cfg.SendTimeout)
+	defer cancel()
 	parts := split(text, maxMessageUnits)
 	first := 0
 	for i, p := range parts {

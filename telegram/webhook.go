@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/go-telegram/bot/models"
@@ -15,20 +16,16 @@ import (
 // maxUpdateBytes bounds a webhook body; real updates are a few kilobytes.
 const maxUpdateBytes = 1 << 20
 
-// webhookCallKey marks, in the context handed to ProcessUpdate, an update
-// that came through WebhookHandler: it was deduplicated already, and route
-// reports back whether it could be queued.
-type webhookCallKey struct{}
-
-type webhookCall struct{ err error }
-
 // WebhookHandler returns the handler for Telegram's webhook calls (mount it at
 // POST /telegram/webhook). Unlike go-telegram's own, it answers 401 when the
 // X-Telegram-Bot-Api-Secret-Token header does not match WebhookSecret
-// (compared in constant time), 400 for a body that is not an update, 200 once
-// the update is queued or known to be a duplicate, and 503 when the queue
-// stays full, so that Telegram delivers it again. Without a WebhookSecret
-// every call gets 401.
+// (compared in constant time), 400 for a body that is not an update, 200
+// once the update is in its chat's inbox (in Redis, with a shared
+// Deps.Inbox: then another replica answers it if this one stops) or known
+// to be a duplicate, and 503 when it could not be queued (shutting down,
+// the inbox full), so that Telegram delivers it again. Telegram does not
+// deliver an update again after a 200. Without a WebhookSecret every call
+// gets 401.
 func (a *Adapter) WebhookHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -42,9 +39,12 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
 		var upd models.Update
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
-		if err := dec.Decode(&upd); err != nil || upd.ID <= 0 {
+		if err == nil {
+			err = json.Unmarshal(raw, &upd)
+		}
+		if err != nil || upd.ID <= 0 {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
@@ -59,18 +59,12 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			w.WriteHeader(http.StatusOK) // a redelivery: answered already
 			return
 		}
-		call := &webhookCall{}
-		a.bot.ProcessUpdate(contextWithCall(ctx, call), &upd)
-		if call.err != nil {
+		if _, err := a.accept(ctx, &upd, raw); err != nil {
 			// Take the key back so that the redelivery is not dropped.
-			channel.Forget(ctx, a.dedup, a.dedupKey(upd.ID), a.log)
+			channel.Forget(context.WithoutCancel(ctx), a.dedup, a.dedupKey(upd.ID), a.log)
 			http.Error(w, "busy, retry later", http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-}
-
-func contextWithCall(ctx context.Context, c *webhookCall) context.Context {
-	return context.WithValue(ctx, webhookCallKey{}, c)
 }

@@ -6,7 +6,7 @@
 // mode); otherwise the callback is acknowledged at once and the answer is
 // pushed through the customer-service message API when it is ready. A
 // MsgId is answered once, on every replica (channel.Dedup); messages of one
-// merchant are answered in order (channel.Dispatcher); screenshots go
+// merchant are answered in order (channel.Inbox); screenshots go
 // through channel.Screens; and Adapter is the handoff.Sender that carries
 // agents' replies to WeChat merchants.
 //
@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/posbot/posbot/channel"
@@ -69,10 +70,15 @@ type Config struct {
 	// MaxSkew is how far a callback's timestamp may be from the clock; 0
 	// means DefaultMaxSkew.
 	MaxSkew time.Duration
-	// Workers, QueueSize, Timeout and ShutdownGrace configure the
-	// dispatcher (channel.DispatchConfig); 0 means its defaults.
+	// Workers, QueueSize, Timeout and ShutdownGrace configure the inbox
+	// (channel.InboxConfig: ShutdownGrace is its Drain); 0 means its
+	// defaults.
 	Workers, QueueSize     int
 	Timeout, ShutdownGrace time.Duration
+	// DownloadTimeout bounds the download of one screenshot, SendTimeout
+	// the pushing of one answer whatever is left of its message's time; 0
+	// means channel.DefaultDownloadTimeout and channel.DefaultSendTimeout.
+	DownloadTimeout, SendTimeout time.Duration
 	// MaxImageBytes caps a screenshot; 0 means channel.DefaultMaxImageBytes.
 	MaxImageBytes int64
 	// SendRetries is how often a failed push is tried again (never for an
@@ -86,6 +92,12 @@ type Deps struct {
 	// Dedup drops callbacks WeChat retries; nil means in memory (one
 	// replica). With several replicas it must be shared (Redis).
 	Dedup channel.Dedup
+	// Inbox keeps the acknowledged messages until they are answered; nil
+	// means in memory. A shared one (redisstore.Inbox) lets another
+	// replica answer, through the customer-service API, what this one
+	// acknowledged if it stops, and keeps each merchant's order across
+	// replicas.
+	Inbox channel.InboxStore
 	// OCR reads screenshots; nil means images are answered with a request
 	// to type the code.
 	OCR ocr.Reader
@@ -110,8 +122,9 @@ type Adapter struct {
 	api     *wxapi.Client
 	http    *http.Client
 	cipher  *wxapi.Cipher // nil in plaintext mode
-	disp    *channel.Dispatcher
+	inbox   *channel.Inbox
 	now     func() time.Time
+	waiting sync.Map // dedup key → *channel.Handover[[]string] of a callback waiting here
 }
 
 var _ handoff.Sender = (*Adapter)(nil)
@@ -153,8 +166,8 @@ func New(cfg Config, e channel.Engine, d Deps) (*Adapter, error) {
 	a.api = wxapi.New(wxapi.Config{BaseURL: cfg.APIURL, HTTPClient: a.http,
 		Token: wxapi.StableToken(cfg.AppID, cfg.AppSecret), Now: a.now})
 	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
-	a.disp = channel.NewDispatcher(channel.DispatchConfig{Workers: cfg.Workers, QueueSize: cfg.QueueSize,
-		Timeout: cfg.Timeout, Grace: cfg.ShutdownGrace, Logger: a.log})
+	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
+		Timeout: cfg.Timeout, Drain: cfg.ShutdownGrace, Logger: a.log}, a.process)
 	return a, nil
 }
 
@@ -174,15 +187,21 @@ func withDefaults(c Config) Config {
 	case c.SendRetries < 0:
 		c.SendRetries = 0
 	}
+	if c.DownloadTimeout <= 0 {
+		c.DownloadTimeout = channel.DefaultDownloadTimeout
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = channel.DefaultSendTimeout
+	}
 	return c
 }
 
-// Run answers the callbacks Handler accepts until ctx is done, then
-// finishes the answers already started (within ShutdownGrace) and returns.
-// Callbacks that arrive after ctx is done get 503, and WeChat retries them
-// (on another replica).
+// Run answers the callbacks Handler accepts until ctx is done, then drains
+// (ShutdownGrace, see channel.InboxConfig.Drain) and returns. Callbacks
+// that arrive after ctx is done get 503, and WeChat retries them (on
+// another replica).
 func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("wechat official account ready", "safe_mode", a.cipher != nil)
-	a.disp.Run(ctx)
+	a.inbox.Run(ctx)
 	return nil
 }

@@ -28,7 +28,7 @@ import (
 // callback gets the passive reply (XML, encrypted in safe mode) when the
 // answer is ready within PassiveWait, else "success" at once, the answer
 // following through the customer-service API; a retried MsgId gets
-// "success"; 503 when the adapter is shutting down or its queue stays full,
+// "success"; 503 when the adapter is shutting down or its inbox stays full,
 // so that WeChat retries.
 func (a *Adapter) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,9 +101,14 @@ func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
 		acknowledge(w) // a retry: answered, or being answered, once already
 		return
 	}
+	// The answer is offered to this request if it is produced here while
+	// the request waits; otherwise (later, or on another replica) pushed.
 	ans := channel.NewHandover[[]string]()
+	dk := a.dedupKey(in)
+	a.waiting.Store(dk, ans)
+	defer a.waiting.Delete(dk)
 	sctx, cancel := context.WithTimeout(ctx, a.cfg.PassiveWait)
-	err := a.disp.Submit(sctx, conversationID(in.openID), func(ctx context.Context) { a.handle(ctx, in, ans) })
+	err := a.inbox.PutWait(sctx, conversationID(in.openID), in.encode())
 	cancel()
 	if err != nil {
 		a.log.ErrorContext(ctx, "callback not queued", "open_id", in.openID, "err", err)

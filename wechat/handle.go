@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,6 +56,45 @@ func convert(m *message.MixMessage) incoming {
 	return in
 }
 
+// queued is an incoming message as it waits in the inbox.
+type queued struct {
+	Kind    kind   `json:"kind"`
+	OpenID  string `json:"open_id"`
+	MsgID   int64  `json:"msg_id,omitempty"`
+	Created int64  `json:"created,omitempty"`
+	Event   string `json:"event,omitempty"`
+	Text    string `json:"text,omitempty"`
+	PicURL  string `json:"pic_url,omitempty"`
+	MediaID string `json:"media_id,omitempty"`
+}
+
+func (in incoming) encode() []byte {
+	b, _ := json.Marshal(queued{in.kind, in.openID, in.msgID, in.created, in.event, in.text, in.picURL, in.mediaID})
+	return b
+}
+
+func decode(b []byte) (incoming, error) {
+	var q queued
+	err := json.Unmarshal(b, &q)
+	return incoming{kind: q.Kind, openID: q.OpenID, msgID: q.MsgID, created: q.Created, event: q.Event,
+		text: q.Text, picURL: q.PicURL, mediaID: q.MediaID}, err
+}
+
+// process answers one message from the inbox: in the response of the
+// callback that waits for it here, if any and in time, else pushed.
+func (a *Adapter) process(ctx context.Context, _ string, payload []byte) {
+	in, err := decode(payload)
+	if err != nil {
+		a.log.ErrorContext(ctx, "queued message unreadable", "err", err)
+		return
+	}
+	var ans *channel.Handover[[]string]
+	if v, ok := a.waiting.Load(a.dedupKey(in)); ok {
+		ans = v.(*channel.Handover[[]string])
+	}
+	a.handle(ctx, in, ans)
+}
+
 // conversationID is the engine's conversation of a merchant: "wx:<openid>"
 // (handoff names its channel "wechat" by the prefix).
 func conversationID(openID string) string { return "wx:" + openID }
@@ -69,12 +109,13 @@ func (a *Adapter) dedupKey(in incoming) string {
 }
 
 // handle answers one callback on its merchant's worker: the callback takes
-// the answer as its passive reply if it still waits and the answer is one
-// message; otherwise it is pushed.
+// the answer as its passive reply if it still waits (ans, nil when it
+// waits on no request here) and the answer is one message; otherwise it is
+// pushed.
 func (a *Adapter) handle(ctx context.Context, in incoming, ans *channel.Handover[[]string]) {
 	start := a.now()
 	parts := a.produce(ctx, in)
-	passive := ans.Offer(parts, len(parts) <= 1)
+	passive := ans != nil && ans.Offer(parts, len(parts) <= 1)
 	if !passive {
 		a.push(ctx, in.openID, parts)
 	}
@@ -95,6 +136,8 @@ func (a *Adapter) produce(ctx context.Context, in incoming) []string {
 		return a.answer(ctx, in.openID, bot.Message{Text: in.text})
 	case kindImage:
 		sc := a.screens.Read(ctx, 0, "", func(ctx context.Context, max int64) ([]byte, error) {
+			ctx, cancel := context.WithTimeout(ctx, a.cfg.DownloadTimeout)
+			defer cancel()
 			return a.image(ctx, in, max)
 		})
 		var parts []string

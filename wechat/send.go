@@ -38,6 +38,8 @@ func (a *Adapter) Send(ctx context.Context, conversationID string, n handoff.Not
 // the first part that cannot be sent, logging why; an error code that will
 // not change is not retried.
 func (a *Adapter) push(ctx context.Context, openID string, parts []string) error {
+	ctx, cancel := channel.Outlive(ctx, a.cfg.SendTimeout) // an answer goes out after a slow step too
+	defer cancel()
 	for i, p := range parts {
 		if err := a.sendText(ctx, openID, p); err != nil {
 			if errors.Is(err, ErrUnreachable) {

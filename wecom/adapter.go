@@ -4,7 +4,7 @@
 // sync_msg from a cursor kept in a shared store (Cursors), so that a
 // restart or a second replica neither loses nor repeats one; each message
 // is also deduplicated by its msgid. Answers go out with send_msg, in order
-// per customer (channel.Dispatcher); screenshots go through channel.Screens.
+// per customer (channel.Inbox); screenshots go through channel.Screens.
 //
 // Handoff uses WeCom's own session states rather than posbot's tickets:
 // when the engine hands over, the session is transferred with
@@ -72,10 +72,15 @@ type Config struct {
 	// MaxAge is how old a message may be and still be answered; 0 means
 	// DefaultMaxAge.
 	MaxAge time.Duration
-	// Workers, QueueSize, Timeout and ShutdownGrace configure the
-	// dispatcher (channel.DispatchConfig); 0 means its defaults.
+	// Workers, QueueSize, Timeout and ShutdownGrace configure the inbox
+	// (channel.InboxConfig: ShutdownGrace is its Drain); 0 means its
+	// defaults.
 	Workers, QueueSize     int
 	Timeout, ShutdownGrace time.Duration
+	// DownloadTimeout bounds the download of one screenshot, SendTimeout
+	// the sending of one reply whatever is left of its message's time; 0
+	// means channel.DefaultDownloadTimeout and channel.DefaultSendTimeout.
+	DownloadTimeout, SendTimeout time.Duration
 	// MaxImageBytes caps a screenshot; 0 means channel.DefaultMaxImageBytes.
 	MaxImageBytes int64
 	// SendRetries is how often a send failing on the way is tried again;
@@ -93,6 +98,12 @@ type Deps struct {
 	// Locker lets one replica at a time pull an account's messages; nil
 	// means one process.
 	Locker bot.Locker
+	// Inbox keeps the pulled messages until they are answered; nil means
+	// in memory. A shared one (redisstore.Inbox) lets the cursor move past
+	// a message once it is there: another replica answers it if this one
+	// stops, and each customer's messages keep their order across
+	// replicas.
+	Inbox channel.InboxStore
 	// OCR reads screenshots; nil means images are answered with a request
 	// to type the code.
 	OCR ocr.Reader
@@ -117,7 +128,7 @@ type Adapter struct {
 	log     *slog.Logger
 	api     *wxapi.Client
 	cipher  *wxapi.Cipher
-	disp    *channel.Dispatcher
+	inbox   *channel.Inbox
 	now     func() time.Time
 
 	syncCtx context.Context // done when Run stops: no more pulls
@@ -155,6 +166,12 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 	case cfg.SendRetries < 0:
 		cfg.SendRetries = 0
 	}
+	if cfg.DownloadTimeout <= 0 {
+		cfg.DownloadTimeout = channel.DefaultDownloadTimeout
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = channel.DefaultSendTimeout
+	}
 	a := &Adapter{cfg: cfg, engine: e, cursors: d.Cursors, dedup: d.Dedup, locker: d.Locker, log: d.Logger,
 		cipher: c, now: d.Now, pending: map[string]*pull{}}
 	if a.cursors == nil {
@@ -179,22 +196,23 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 	}
 	a.api = wxapi.New(wxapi.Config{BaseURL: cfg.APIURL, HTTPClient: hc, Token: wxapi.CorpToken(cfg.CorpID, cfg.Secret), Now: a.now})
 	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
-	a.disp = channel.NewDispatcher(channel.DispatchConfig{Workers: cfg.Workers, QueueSize: cfg.QueueSize,
-		Timeout: cfg.Timeout, Grace: cfg.ShutdownGrace, Logger: a.log})
+	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
+		Timeout: cfg.Timeout, Drain: cfg.ShutdownGrace, Logger: a.log}, a.process)
 	a.syncCtx, a.stop = context.WithCancel(context.Background())
 	return a, nil
 }
 
 // Run answers the messages the callbacks announce until ctx is done; then
-// it stops pulling, finishes the answers already started (within
-// ShutdownGrace) and returns. A message pulled but not started keeps the
-// cursor before it, so the next pull, here or on another replica, gets it.
+// it stops pulling, drains (ShutdownGrace, see channel.InboxConfig.Drain)
+// and returns. A message pulled but not queued keeps the cursor before it,
+// so the next pull, here or on another replica, gets it; with a shared
+// inbox one queued is answered by another replica if this one stops.
 func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("wecom customer service ready", "servicer_set", a.cfg.Servicer != "")
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.disp.Run(ctx)
+		a.inbox.Run(ctx)
 	}()
 	<-ctx.Done()
 	a.mu.Lock() // trigger adds to pulls under mu only while syncCtx is live

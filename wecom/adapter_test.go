@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,10 +30,13 @@ type stores struct {
 	cursors wecom.Cursors
 	dedup   channel.Dedup
 	locker  bot.Locker
+	// inbox returns a replica's own view of the shared inboxes; nil means
+	// each replica keeps its own in memory.
+	inbox func() channel.InboxStore
 }
 
 func memoryStores() stores {
-	return stores{&wecom.MemoryCursors{}, &dedup.Memory{}, &bot.MemoryLocker{}}
+	return stores{&wecom.MemoryCursors{}, &dedup.Memory{}, &bot.MemoryLocker{}, nil}
 }
 
 // redisStores are the stores on the test Redis (POSBOT_TEST_REDIS_URL),
@@ -50,7 +55,7 @@ func redisStores(t *testing.T) *stores {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &stores{c.Cursors(), c.Dedup(0), c.Locker(0)}
+	return &stores{c.Cursors(), c.Dedup(0), c.Locker(0), func() channel.InboxStore { return c.Inbox("wecom:"+corpID, 0) }}
 }
 
 // replica is one running adapter.
@@ -66,8 +71,12 @@ func run(t *testing.T, api *fakeKF, st stores, e channel.Handler, configure func
 	if configure != nil {
 		configure(&cfg)
 	}
-	a, err := wecom.New(cfg, e, wecom.Deps{Cursors: st.cursors, Dedup: st.dedup, Locker: st.locker,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	deps := wecom.Deps{Cursors: st.cursors, Dedup: st.dedup, Locker: st.locker,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if st.inbox != nil {
+		deps.Inbox = st.inbox()
+	}
+	a, err := wecom.New(cfg, e, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,5 +326,74 @@ func TestOldMessagesSkipped(t *testing.T) {
 	api.texts(t, "wm-new", 1)
 	if got := api.sentTo("wm-old"); len(got) != 0 {
 		t.Errorf("a two-day-old message was answered: %q", got)
+	}
+}
+
+// stuck is an engine that never answers: its messages are still under way
+// when the replica stops.
+type stuck struct{ channel.Handler }
+
+func (stuck) Handle(ctx context.Context, _ bot.Message) (bot.Reply, error) {
+	<-ctx.Done()
+	return bot.Reply{}, ctx.Err()
+}
+
+// TestSharedInboxHandsOver: a replica pulls customers' messages (the
+// cursor moves past them) and stops before answering them; another
+// replica on the same Redis answers every one, each customer's in order.
+func TestSharedInboxHandsOver(t *testing.T) {
+	t.Parallel()
+	rs := redisStores(t)
+	if rs == nil {
+		t.Skip("POSBOT_TEST_REDIS_URL not set")
+	}
+	api := newFakeKF(t)
+	grace := func(c *wecom.Config) { c.ShutdownGrace = 300 * time.Millisecond }
+	a := run(t, api, *rs, stuck{}, grace)
+	users, codes := []string{"wm-h1", "wm-h2", "wm-h3"}, []string{"51", "14"}
+	for _, code := range codes {
+		for _, u := range users {
+			api.customer(u, "刷卡显示交易失败"+code)
+		}
+	}
+	if code := notify(t, a.url, false); code != 200 {
+		t.Fatalf("callback = %d", code)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) { // pulled
+		api.mu.Lock()
+		pulls := api.pulls
+		api.mu.Unlock()
+		if pulls > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica A never pulled")
+		}
+	}
+	start := time.Now()
+	a.stop()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("replica A took %v to stop with a 300 ms drain bound", d)
+	}
+	b := run(t, api, *rs, bottest.Engine(t), nil)
+	// WeCom calls back again with the next message; a message A had not
+	// queued when it stopped is pulled then (the cursor stayed before it).
+	if code := notify(t, b.url, false); code != 200 {
+		t.Fatalf("callback = %d", code)
+	}
+	code := regexp.MustCompile(`【应答码 (\w+)】`)
+	for _, u := range users {
+		var got []string
+		for n := len(codes); len(got) < len(codes); n++ { // an answer may come in several messages
+			got = nil
+			for _, s := range api.texts(t, u, n) {
+				if c := code.FindStringSubmatch(s); c != nil {
+					got = append(got, c[1])
+				}
+			}
+		}
+		if !slices.Equal(got, codes) {
+			t.Errorf("%s was sent %v, want %v", u, got, codes)
+		}
 	}
 }

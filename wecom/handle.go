@@ -21,6 +21,13 @@ const (
 	stateServed = 3 // a servicer serves the session
 )
 
+// process answers one message from the inbox, as sync_msg returned it.
+func (a *Adapter) process(ctx context.Context, _ string, raw []byte) {
+	if in, ok := convert(raw); ok {
+		a.handle(ctx, in)
+	}
+}
+
 // handle answers one pulled message on its customer's worker.
 func (a *Adapter) handle(ctx context.Context, in incoming) {
 	log := a.log.With("open_kfid", in.kfID, "external_userid", in.userID, "msgid", in.msgID)
@@ -73,6 +80,8 @@ func (a *Adapter) produce(ctx context.Context, in incoming) ([]string, bool) {
 		return a.answer(ctx, in, bot.Message{Text: in.text})
 	case kindImage:
 		sc := a.screens.Read(ctx, 0, "", func(ctx context.Context, max int64) ([]byte, error) {
+			ctx, cancel := context.WithTimeout(ctx, a.cfg.DownloadTimeout)
+			defer cancel()
 			b, err := a.api.Download(ctx, "/cgi-bin/media/get", url.Values{"media_id": {in.mediaID}}, max)
 			if errors.Is(err, wxapi.ErrTooLarge) {
 				return nil, channel.ErrTooLarge
@@ -119,6 +128,8 @@ func split(text string) []string { return channel.Split(text, MaxTextBytes, nil)
 // fails: 95018 says the session no longer takes the bot's messages (a
 // person took it, or it ended), which no retry changes.
 func (a *Adapter) send(ctx context.Context, log *slog.Logger, in incoming, parts []string) error {
+	ctx, cancel := channel.Outlive(ctx, a.cfg.SendTimeout) // a reply goes out after a slow step too
+	defer cancel()
 	for i, p := range parts {
 		var msg sendmsg.Text
 		msg.ToUser, msg.OpenKFID, msg.MsgType, msg.Text.Content = in.userID, in.kfID, "text", p

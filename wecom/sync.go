@@ -144,7 +144,7 @@ func (a *Adapter) accept(ctx context.Context, raws []json.RawMessage) bool {
 		if !channel.FirstSeen(ctx, a.dedup, key, a.log.With("msgid", in.msgID)) {
 			continue
 		}
-		if err := a.disp.Submit(ctx, in.conversationID(), func(ctx context.Context) { a.handle(ctx, in) }); err != nil {
+		if err := a.inbox.PutWait(ctx, in.conversationID(), raw); err != nil {
 			a.log.Warn("message not queued; it will be pulled again", "msgid", in.msgID, "err", err)
 			channel.Forget(context.WithoutCancel(ctx), a.dedup, key, a.log)
 			return false

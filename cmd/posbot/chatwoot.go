@@ -93,8 +93,10 @@ func (c *chatwootChannel) wait() error { return <-c.done }
 // the handoff Sender of its conversations. It stops when ctx is done.
 func startChatwoot(ctx context.Context, cc chatwootConfig, engine channel.Handler, states handoff.States, st *stores,
 	reader ocr.Reader, hs *handoff.Service, srv *httpapi.Server, log *slog.Logger) (*chatwootChannel, error) {
-	a, err := chatwoot.New(chatwoot.Config{URL: cc.URL, Token: cc.Token, AccountID: cc.AccountID, WebhookSecret: cc.WebhookSecret},
-		engine, chatwoot.Deps{Handoffs: hs, States: states, Dedup: st.dedup(), OCR: reader, Logger: log})
+	a, err := chatwoot.New(chatwoot.Config{URL: cc.URL, Token: cc.Token, AccountID: cc.AccountID, WebhookSecret: cc.WebhookSecret,
+		ShutdownGrace: st.cfg.Drain},
+		engine, chatwoot.Deps{Handoffs: hs, States: states, Dedup: st.dedup(), OCR: reader, Logger: log,
+			Inbox: st.inbox(fmt.Sprintf("chatwoot:%d", cc.AccountID))})
 	if err != nil {
 		return nil, fmt.Errorf("POSBOT_CHATWOOT_URL: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/retrieval"
 )
@@ -38,6 +39,7 @@ type config struct {
 	RateGlobal      float64        // messages a second for the whole process; 0 means no limit
 	PGSearchTimeout time.Duration  // deadline of one PostgreSQL search before the in-memory fallback
 	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
+	Drain           time.Duration  // POSBOT_DRAIN_TIMEOUT: how long shutdown may take to finish what was accepted
 
 	Handoff handoffConfig
 }
@@ -107,6 +109,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxSessions:     bot.DefaultMaxSessions,
 		RateGlobal:      200,
 		PGSearchTimeout: retrieval.DefaultFallbackTimeout,
+		Drain:           channel.DefaultDrain,
 	}
 	switch c.Retriever {
 	case "lexical", "vector", "hybrid":
@@ -145,6 +148,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.RateGlobal = r
 	}
 	if err := durationVar(getenv, "POSBOT_PG_SEARCH_TIMEOUT", &c.PGSearchTimeout); err != nil {
+		return c, err
+	}
+	if err := durationVar(getenv, "POSBOT_DRAIN_TIMEOUT", &c.Drain); err != nil {
 		return c, err
 	}
 	if v := getenv("POSBOT_TRUSTED_PROXIES"); v != "" {
@@ -235,6 +241,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("llm_timeout", c.LLMTimeout.String()),
 		slog.String("redis_url", redactURL(c.RedisURL)),
 		slog.String("postgres_url", redactURL(c.PostgresURL)),
+		slog.String("drain_timeout", c.Drain.String()),
 		slog.Bool("agent_token_set", c.Handoff.AgentToken != ""),
 		slog.String("handoff_remind_after", c.Handoff.RemindAfter.String()),
 		slog.String("handoff_lease", c.Handoff.Lease.String()),

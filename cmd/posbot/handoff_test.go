@@ -268,7 +268,8 @@ func TestTwoReplicasHandoff(t *testing.T) {
 	cfg := config{RedisURL: redisURL, PostgresURL: pg.String(), Retriever: "hybrid",
 		Handoff: handoffConfig{AgentToken: testAgentToken, Lease: time.Hour, RemindAfter: time.Hour}}
 	api := newBotAPI(t)
-	tc := telegramConfig{Token: "123456:AAE-replica-test", APIURL: api.srv.URL, WebhookSecret: hookSecret,
+	// A bot of its own: what its replicas leave in the shared inbox is no other run's.
+	tc := telegramConfig{Token: fmt.Sprintf("%d:AAE-replica-test", 1e8+rand.Int64N(1e9)), APIURL: api.srv.URL, WebhookSecret: hookSecret,
 		Workers: 4, TesseractPath: "off", AgentChatID: group}
 	a, b := startReplica(t, cfg, tc, base), startReplica(t, cfg, tc, base)
 	rs := []*replicaStack{a, b}

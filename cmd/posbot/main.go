@@ -329,7 +329,7 @@ func startChannels(ctx context.Context, cc channelConfig, base *knowledge.Base, 
 		return errors.Join(errs...)
 	}
 	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
-		wait, err := startTelegram(ctx, tc, gate, svc, st.dedup(), srv, log)
+		wait, err := startTelegram(ctx, tc, gate, svc, st.dedup(), st.inbox(tc.inboxName()), st.cfg.Drain, srv, log)
 		if err != nil {
 			return nil, err
 		}
@@ -385,8 +385,12 @@ func serve(ctx context.Context, cfg config, cc channelConfig, base *knowledge.Ba
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting: the listener closes; the channels refuse new messages
+	// (503: the platform delivers them again) and drain for at most
+	// POSBOT_DRAIN_TIMEOUT. Requests under way (the web chat waits for its
+	// answer; their contexts do not end with ctx) get as long.
+	log.Info("shutting down", "drain_timeout", cfg.Drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Drain+time.Second)
 	defer cancel()
 	return errors.Join(hs.Shutdown(sctx), ch.wait(), <-sweeping)
 }

@@ -148,6 +148,15 @@ func (st *stores) dedup() channel.Dedup {
 	return st.redis.Dedup(0)
 }
 
+// inbox returns the shared inbox called name (one per channel and bot), or
+// nil without Redis: messages then wait in memory.
+func (st *stores) inbox(name string) channel.InboxStore {
+	if st.redis == nil {
+		return nil
+	}
+	return st.redis.Inbox(name, 0)
+}
+
 func (st *stores) close() {
 	if st.redis != nil {
 		st.redis.Close()

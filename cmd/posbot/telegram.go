@@ -38,6 +38,13 @@ type telegramConfig struct {
 // Enabled reports whether the Telegram channel is configured.
 func (c telegramConfig) Enabled() bool { return c.Token != "" }
 
+// inboxName names the bot's shared inbox: "tg:" and the bot's id, the part
+// of the token before the colon (not a secret).
+func (c telegramConfig) inboxName() string {
+	id, _, _ := strings.Cut(c.Token, ":")
+	return "tg:" + id
+}
+
 var (
 	botToken      = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
 	webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`) // Bot API setWebhook rule
@@ -104,7 +111,10 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 // to merchants for svc, and with POSBOT_TELEGRAM_AGENT_CHAT_ID the agents'
 // group is one of svc's desks. The channel stops when ctx is done; wait
 // blocks until it has, and returns its error.
-func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc *handoff.Service, d channel.Dedup, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
+// Accepted updates wait in inbox (nil: in memory), and shutdown drains for
+// at most drain.
+func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc *handoff.Service, d channel.Dedup,
+	inbox channel.InboxStore, drain time.Duration, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
 	if d == nil {
 		d = &dedup.Memory{}
 	}
@@ -118,8 +128,10 @@ func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc
 		WebhookURL:    tc.WebhookURL,
 		Workers:       tc.Workers,
 		AgentChatID:   tc.AgentChatID,
+		ShutdownGrace: drain,
 	}, e, telegram.Deps{
 		Dedup:   d,
+		Inbox:   inbox,
 		OCR:     reader,
 		Logger:  log,
 		Handoff: svc,

@@ -30,7 +30,7 @@ func TestLoadTelegramConfig(t *testing.T) {
 			}
 		}},
 		{"polling", map[string]string{"POSBOT_TELEGRAM_TOKEN": tok}, "", func(t *testing.T, c telegramConfig) {
-			if !c.Enabled() || c.WebhookSecret != "" || c.Workers != 8 || c.TesseractPath != "tesseract" {
+			if !c.Enabled() || c.WebhookSecret != "" || c.Workers != 32 || c.TesseractPath != "tesseract" {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -114,7 +114,7 @@ func TestStartTelegramWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	wait, err := startTelegram(ctx, tc, e, nil, nil, srv, log)
+	wait, err := startTelegram(ctx, tc, e, nil, nil, nil, time.Second, srv, log)
 	if err != nil {
 		t.Fatal(err)
 	}

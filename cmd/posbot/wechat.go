@@ -143,7 +143,8 @@ func startWeChat(ctx context.Context, wc wechatConfig, gated, engine channel.Eng
 	d := st.dedup()
 	if wc.official() {
 		a, err := wechat.New(wechat.Config{Token: wc.Token, AppID: wc.AppID, AppSecret: wc.AppSecret, AESKey: wc.AESKey,
-			APIURL: wc.APIURL}, gated, wechat.Deps{Dedup: d, OCR: reader, Logger: log})
+			APIURL: wc.APIURL, ShutdownGrace: st.cfg.Drain}, gated,
+			wechat.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("wx:" + wc.AppID)})
 		if err != nil {
 			return nil, fmt.Errorf("POSBOT_WECHAT_TOKEN: %w", err)
 		}
@@ -155,12 +156,12 @@ func startWeChat(ctx context.Context, wc wechatConfig, gated, engine channel.Eng
 		w.run(ctx, a.Run)
 	}
 	if wc.wecom() {
-		deps := wecom.Deps{Dedup: d, OCR: reader, Logger: log}
+		deps := wecom.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("wecom:" + wc.CorpID)}
 		if st.redis != nil {
 			deps.Cursors, deps.Locker = st.redis.Cursors(), st.redis.Locker(0)
 		}
 		a, err := wecom.New(wecom.Config{CorpID: wc.CorpID, Secret: wc.CorpSecret, Token: wc.CorpToken, AESKey: wc.CorpAESKey,
-			APIURL: wc.CorpAPIURL, Servicer: wc.Servicer}, engine, deps)
+			APIURL: wc.CorpAPIURL, Servicer: wc.Servicer, ShutdownGrace: st.cfg.Drain}, engine, deps)
 		if err != nil {
 			return nil, fmt.Errorf("POSBOT_WECOM_CORPID: %w", err)
 		}
@@ -171,8 +172,8 @@ func startWeChat(ctx context.Context, wc wechatConfig, gated, engine channel.Eng
 		w.run(ctx, a.Run)
 	}
 	if wc.bridge() {
-		b, err := bridge.New(bridge.Config{Secret: wc.BridgeSecret, CallbackURL: wc.BridgeCallbackURL}, gated,
-			bridge.Deps{Dedup: d, OCR: reader, Logger: log})
+		b, err := bridge.New(bridge.Config{Secret: wc.BridgeSecret, CallbackURL: wc.BridgeCallbackURL, ShutdownGrace: st.cfg.Drain}, gated,
+			bridge.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("bridge")})
 		if err != nil {
 			return nil, fmt.Errorf("POSBOT_BRIDGE_SECRET: %w", err)
 		}
