@@ -31,12 +31,17 @@ type counting struct {
 	*bot.Engine
 	mu    sync.Mutex
 	calls map[string]int
+	stuck bool // never answers: its messages are under way when the replica stops
 }
 
 func (c *counting) Handle(ctx context.Context, m bot.Message) (bot.Reply, error) {
 	c.mu.Lock()
 	c.calls[m.Text+m.ImageText]++
 	c.mu.Unlock()
+	if c.stuck {
+		<-ctx.Done()
+		return bot.Reply{}, ctx.Err()
+	}
 	return c.Engine.Handle(ctx, m)
 }
 
@@ -82,6 +87,7 @@ type rig struct {
 	engine *counting
 	url    string // the webhook URL
 	logs   *logBuffer
+	stop   func() // stops the replica; also when the test ends
 }
 
 type setup struct {
@@ -92,6 +98,7 @@ type setup struct {
 	fake     *chatwoottest.Fake // a Chatwoot shared with another replica
 	engine   *counting          // an engine shared with another replica
 	svc      *handoff.Service   // tickets shared with another replica
+	inbox    channel.InboxStore // an inbox shared with another replica
 }
 
 func start(t testing.TB, s setup) *rig {
@@ -115,7 +122,7 @@ func start(t testing.TB, s setup) *rig {
 		s.config(&cfg)
 	}
 	a, err := chatwoot.New(cfg, r.engine, chatwoot.Deps{Handoffs: r.svc, States: r.engine.Engine, Dedup: s.dedup, OCR: s.ocr,
-		Logger: slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Logger: slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Inbox: s.inbox})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +145,7 @@ func start(t testing.TB, s setup) *rig {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	t.Cleanup(func() {
+	r.stop = sync.OnceFunc(func() {
 		r.fake.Idle()
 		cancel()
 		<-done
@@ -147,6 +154,7 @@ func start(t testing.TB, s setup) *rig {
 			t.Error("a log line holds the access token or the webhook secret")
 		}
 	})
+	t.Cleanup(r.stop)
 	return r
 }
 
@@ -651,6 +659,50 @@ func TestLongAnswerSplit(t *testing.T) {
 	for _, m := range got {
 		if n := utf8.RuneCountInString(m); n > 200 {
 			t.Errorf("a part of %d characters", n)
+		}
+	}
+}
+
+// TestSharedInboxHandsOver: a replica accepts contacts' messages (200 to
+// Chatwoot) and stops before answering them; another replica on the same
+// Redis answers every one, each conversation's in order.
+func TestSharedInboxHandsOver(t *testing.T) {
+	t.Parallel()
+	u := os.Getenv("POSBOT_TEST_REDIS_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("POSBOT_TEST_REDIS_URL is not set; CI must test against a real Redis")
+		}
+		t.Skip("POSBOT_TEST_REDIS_URL not set")
+	}
+	rc, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: fmt.Sprintf("posbot:test:chatwoot-inbox:%d:", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	grace := func(c *chatwoot.Config) { c.ShutdownGrace = 300 * time.Millisecond }
+	a := start(t, setup{inbox: rc.Inbox("chatwoot", 0), dedup: rc.Dedup(0), config: grace,
+		engine: &counting{Engine: bottest.Engine(t), calls: map[string]int{}, stuck: true}})
+	convs, codes := []int64{a.fake.NewConversation(), a.fake.NewConversation()}, []string{"51", "14", "05"}
+	for _, code := range codes {
+		for _, conv := range convs {
+			if _, status := a.fake.ContactWrites(t, conv, "刷卡显示交易失败"+code); status != http.StatusOK {
+				t.Fatalf("webhook to replica A = %d", status)
+			}
+		}
+	}
+	began := time.Now()
+	a.stop()
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("replica A took %v to stop with a 300 ms drain bound", d)
+	}
+	start(t, setup{inbox: rc.Inbox("chatwoot", 0), dedup: rc.Dedup(0), fake: a.fake, svc: a.svc})
+	for _, conv := range convs {
+		got := a.fake.WaitBot(t, conv, len(codes))
+		for i, code := range codes {
+			if !strings.Contains(got[i], "【应答码 "+code+"】") {
+				t.Errorf("conversation %d, answer %d: want code %s first in %q", conv, i+1, code, got[i][:min(len(got[i]), 40)])
+			}
 		}
 	}
 }
