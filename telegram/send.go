@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf16"
 
@@ -136,53 +135,9 @@ func (a *Adapter) typing(ctx context.Context, chatID int64) (stop func()) {
 	}
 }
 
-// split cuts text into parts of at most limit UTF-16 code units, at line
-// breaks where it can, inside a line (between characters) only when the line
-// alone is too long. Blank parts are dropped.
-func split(text string, limit int) []string {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return nil
-	}
-	if units(text) <= limit {
-		return []string{text}
-	}
-	var parts []string
-	var cur strings.Builder
-	n := 0 // units in cur
-	flush := func() {
-		if s := strings.TrimSpace(cur.String()); s != "" {
-			parts = append(parts, s)
-		}
-		cur.Reset()
-		n = 0
-	}
-	for line := range strings.Lines(text) {
-		u := units(line)
-		if n+u > limit {
-			flush()
-		}
-		if u <= limit {
-			cur.WriteString(line)
-			n += u
-			continue
-		}
-		// One line longer than a message: cut it between characters.
-		for _, r := range line {
-			ru := utf16.RuneLen(r)
-			if ru < 0 {
-				ru = 1 // invalid UTF-8 is sent as U+FFFD, one unit
-			}
-			if n+ru > limit {
-				flush()
-			}
-			cur.WriteRune(r)
-			n += ru
-		}
-	}
-	flush()
-	return parts
-}
+// split cuts text into parts of at most limit UTF-16 code units, as
+// Telegram counts message length (see channel.Split).
+func split(text string, limit int) []string { return channel.Split(text, limit, units) }
 
 // units counts s in UTF-16 code units, as Telegram counts message length.
 func units(s string) int {
