@@ -2,10 +2,8 @@ package bridge_test
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"testing"
@@ -15,27 +13,8 @@ import (
 	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/bridge"
 	"github.com/posbot/posbot/channel"
-	"github.com/posbot/posbot/redisstore"
+	"github.com/posbot/posbot/redisstore/redistest"
 )
-
-// testRedis is the test Redis (POSBOT_TEST_REDIS_URL) under a prefix of
-// the test's own; the test is skipped without one, and fails in CI.
-func testRedis(t *testing.T) *redisstore.Client {
-	t.Helper()
-	u := os.Getenv("POSBOT_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("POSBOT_TEST_REDIS_URL is not set; CI must test against a real Redis")
-		}
-		t.Skip("POSBOT_TEST_REDIS_URL not set")
-	}
-	c, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: "posbot:test:bridge:" + rand.Text()[:10] + ":"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // stuck is an engine that never answers: its messages are still under way
 // when the replica stops.
@@ -52,7 +31,7 @@ func (stuck) Handle(ctx context.Context, _ bot.Message) (bot.Reply, error) {
 // in order.
 func TestSharedInboxHandsOver(t *testing.T) {
 	t.Parallel()
-	rc := testRedis(t)
+	rc := redistest.Client(t, "bridge")
 	cb := newCallbacks(t)
 	replica := func(e channel.Engine) (url string, stop func()) {
 		b, err := bridge.New(bridge.Config{Secret: secret, CallbackURL: cb.URL, Wait: 50 * time.Millisecond,

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +22,7 @@ import (
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/ocr/ocrtest"
-	"github.com/posbot/posbot/redisstore"
+	"github.com/posbot/posbot/redisstore/redistest"
 )
 
 // counting counts the engine's calls per message text.
@@ -401,10 +400,7 @@ func TestDuplicateDelivery(t *testing.T) {
 	})
 	t.Run("two replicas on redis", func(t *testing.T) {
 		t.Parallel()
-		d := redisDedup(t)
-		if d == nil {
-			t.Skip("POSBOT_TEST_REDIS_URL not set")
-		}
+		d := redistest.Client(t, "chatwoot").Dedup(0)
 		a := start(t, setup{dedup: d})
 		b := start(t, setup{dedup: d, fake: a.fake, engine: a.engine, svc: a.svc})
 		conv := a.fake.NewConversation()
@@ -426,24 +422,6 @@ func TestDuplicateDelivery(t *testing.T) {
 			t.Errorf("answered %d times by two replicas", n)
 		}
 	})
-}
-
-// redisDedup is a dedup store on the test Redis under a prefix of the
-// test's own; nil without POSBOT_TEST_REDIS_URL (a failure in CI).
-func redisDedup(t *testing.T) channel.Dedup {
-	u := os.Getenv("POSBOT_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("POSBOT_TEST_REDIS_URL is not set; CI must test against a real Redis")
-		}
-		return nil
-	}
-	c, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: fmt.Sprintf("posbot:test:chatwoot:%d:", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.Dedup(0)
 }
 
 // TestNotFromTheContactIgnored: agents' messages, private notes, the bot's
@@ -668,18 +646,7 @@ func TestLongAnswerSplit(t *testing.T) {
 // Redis answers every one, each conversation's in order.
 func TestSharedInboxHandsOver(t *testing.T) {
 	t.Parallel()
-	u := os.Getenv("POSBOT_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("POSBOT_TEST_REDIS_URL is not set; CI must test against a real Redis")
-		}
-		t.Skip("POSBOT_TEST_REDIS_URL not set")
-	}
-	rc, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: fmt.Sprintf("posbot:test:chatwoot-inbox:%d:", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rc.Close() })
+	rc := redistest.Client(t, "chatwoot-inbox")
 	grace := func(c *chatwoot.Config) { c.ShutdownGrace = 300 * time.Millisecond }
 	a := start(t, setup{inbox: rc.Inbox("chatwoot", 0), dedup: rc.Dedup(0), config: grace,
 		engine: &counting{Engine: bottest.Engine(t), calls: map[string]int{}, stuck: true}})

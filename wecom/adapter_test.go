@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,7 +20,7 @@ import (
 	"github.com/posbot/posbot/bot/bottest"
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
-	"github.com/posbot/posbot/redisstore"
+	"github.com/posbot/posbot/redisstore/redistest"
 	"github.com/posbot/posbot/wecom"
 )
 
@@ -40,21 +39,9 @@ func memoryStores() stores {
 }
 
 // redisStores are the stores on the test Redis (POSBOT_TEST_REDIS_URL),
-// under a prefix of the test's own; nil without one (a failure in CI).
+// under a prefix of the test's own (redistest.Client).
 func redisStores(t *testing.T) *stores {
-	u := os.Getenv("POSBOT_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("POSBOT_TEST_REDIS_URL is not set; CI must test against a real Redis")
-		}
-		return nil
-	}
-	prefix := fmt.Sprintf("posbot:test:wecom:%d:", time.Now().UnixNano())
-	c, err := redisstore.Open(context.Background(), u, redisstore.Options{Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := redistest.Client(t, "wecom")
 	return &stores{c.Cursors(), c.Dedup(0), c.Locker(0), func() channel.InboxStore { return c.Inbox("wecom:"+corpID, 0) }}
 }
 
@@ -344,9 +331,6 @@ func (stuck) Handle(ctx context.Context, _ bot.Message) (bot.Reply, error) {
 func TestSharedInboxHandsOver(t *testing.T) {
 	t.Parallel()
 	rs := redisStores(t)
-	if rs == nil {
-		t.Skip("POSBOT_TEST_REDIS_URL not set")
-	}
 	api := newFakeKF(t)
 	grace := func(c *wecom.Config) { c.ShutdownGrace = 300 * time.Millisecond }
 	a := run(t, api, *rs, stuck{}, grace)
