@@ -62,8 +62,19 @@ const (
 var gramWeights = [4]float32{0, 0.4, 1.0, 0.7}
 
 func (h *HashEmbedder) vector(s string) []float32 {
-	v := make([]float32, h.Dim)
-	var rs []rune
+	v, _ := h.vectorInto(nil, nil, s)
+	return v
+}
+
+// vectorInto is vector writing into v and using rs as scratch, both grown
+// as needed and returned for reuse.
+func (h *HashEmbedder) vectorInto(v []float32, rs []rune, s string) ([]float32, []rune) {
+	if cap(v) < h.Dim {
+		v = make([]float32, h.Dim)
+	}
+	v = v[:h.Dim]
+	clear(v)
+	rs = rs[:0]
 	for _, r := range s {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			rs = append(rs, unicode.ToLower(r))
@@ -97,7 +108,7 @@ func (h *HashEmbedder) vector(s string) []float32 {
 		}
 	}
 	normalize(v)
-	return v
+	return v, rs
 }
 
 func normalize(v []float32) {
