@@ -40,12 +40,13 @@ type Matcher struct {
 	order    map[string]int     // concept id → position, for a stable order
 }
 
-// pattern is a rule's regular expression and the literal text every match
-// starts with ("只有[^,]{0,6}[张卡]" starts with 只有), checked first: most
-// messages hold none of them, and a substring test is cheaper than a match.
+// pattern is a rule's regular expression and strings one of which every
+// match holds (see required; "只有[^,]{0,6}[张卡]" needs 只有), checked
+// first: most messages hold none of them, and a substring test is cheaper
+// than a match. need is nil when no such string can be named.
 type pattern struct {
-	re     *regexp.Regexp
-	prefix string
+	re   *regexp.Regexp
+	need []string
 }
 
 // NewMatcher builds the matcher of ls. ls must have been validated (Load
@@ -105,9 +106,7 @@ func NewMatcher(ls Lexicons) *Matcher {
 					if lang == "en" {
 						p = `\b(?:` + p + `)\b`
 					}
-					re := regexp.MustCompile(p)
-					prefix, _ := re.LiteralPrefix()
-					m.patterns[key] = append(m.patterns[key], pattern{re, prefix})
+					m.patterns[key] = append(m.patterns[key], pattern{regexp.MustCompile(p), required(p)})
 				}
 			}
 		}
@@ -181,7 +180,7 @@ func (sc Scan) Find(key string) ([2]int, bool) {
 		}
 	}
 	for _, p := range sc.m.patterns[key] {
-		if p.prefix != "" && !strings.Contains(sc.text, p.prefix) {
+		if p.need != nil && !holdsAny(sc.text, p.need) {
 			continue
 		}
 		if loc := p.re.FindStringIndex(sc.text); loc != nil && (!found || loc[0] < best[0]) {
