@@ -127,6 +127,11 @@ type Scan struct {
 // case). English phrases count only as whole words.
 func (m *Matcher) Scan(s string) Scan {
 	sc := Scan{m: m, text: s}
+	if s != "" {
+		// About one hit every two bytes in merchants' messages: room for
+		// them at once rather than growing the slice hit by hit.
+		sc.hits = make([]Hit, 0, min(len(s)/2+2, 256))
+	}
 	it := m.auto.IterOverlapping(s)
 	for h := it.Next(); h != nil; h = it.Next() {
 		start, end := h.Start(), h.End()

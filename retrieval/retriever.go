@@ -193,6 +193,7 @@ const candidates = 200
 type scratch struct {
 	lex, fused, cos []float64
 	touched         []int32
+	touchedLex      []int32
 	top, vecTop     []scored
 	terms           []queryTerm
 	tz              tokenizer
@@ -337,7 +338,8 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 
 	var lexTop []scored
 	if r.mode != ModeVector {
-		touched := r.lex.score(terms, sc.lex, nil)
+		touched := r.lex.score(terms, sc.lex, sc.touchedLex[:0])
+		sc.touchedLex = touched[:0]
 		if len(touched) <= candidates {
 			// Every passage touched takes part: no need to pick.
 			lexTop = sc.top[:0]
@@ -436,6 +438,9 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	order := best.sorted()
 
 	var res Result
+	if exact >= 0 || len(order) > 0 {
+		res.Hits = make([]Hit, 0, min(k, len(order)+1))
+	}
 	if exact >= 0 {
 		res.Hits = append(res.Hits, Hit{Passage: all[exact], Score: 1, Exact: true})
 	}
