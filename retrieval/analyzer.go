@@ -85,7 +85,10 @@ func (a *Analyzer) informative(sc knowledge.Scan) string {
 		last = g[1]
 	}
 	b.WriteString(s[last:])
-	rest := a.identifiers.ReplaceAllString(b.String(), " ")
+	rest := b.String()
+	if strings.ContainsAny(rest, "0123456789*") { // every identifier holds one
+		rest = a.identifiers.ReplaceAllString(rest, " ")
+	}
 	return dropLoneHan(rest) + canonicals(sc, false)
 }
 

@@ -195,6 +195,7 @@ type scratch struct {
 	touched         []int32
 	touchedLex      []int32
 	top, vecTop     []scored
+	keys            []uint64
 	terms           []queryTerm
 	tz              tokenizer
 	qv              []float32
@@ -380,7 +381,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 		r.vec.scores(sc.q, sc.cos)
 		sims := sc.cos
 		cos = func(i int32) float64 { return sims[i] }
-		vecTop = r.vec.top(sc.cos, candidates, sc.vecTop)
+		vecTop, sc.keys = r.vec.top(sc.cos, candidates, sc.vecTop, sc.keys)
 		sc.vecTop = vecTop[:0]
 		w := r.vw
 		if r.mode == ModeVector {

@@ -1,5 +1,10 @@
 package retrieval
 
+import (
+	"math"
+	"slices"
+)
+
 // vectorIndex holds the passages' vectors in one flat array. A query's
 // hashed vector has few non-zero dimensions, so a passage's similarity is a
 // sparse dot product over those only.
@@ -73,21 +78,62 @@ func (v *vectorIndex) scores(q sparse, out []float64) {
 
 // top returns the k passages with the highest similarities cos (indexed by
 // passage), best first, ties by index; only positive similarities count.
-// buf is storage to use for the result.
-func (v *vectorIndex) top(cos []float64, k int, buf []scored) []scored {
-	out := buf[:0]
+// buf and keys are storage to use for the result and the sort.
+func (v *vectorIndex) top(cos []float64, k int, buf []scored, keys []uint64) ([]scored, []uint64) {
+	// A similarity is a float32 (scores adds in float32), and a positive
+	// float's bits order as the float does: one integer holds the order,
+	// best first then by index, and sorts without a comparison function.
+	keys = keys[:0]
 	for i, s := range cos[:v.n] {
 		if s > 0 {
-			out = append(out, scored{int32(i), s})
+			keys = append(keys, uint64(^math.Float32bits(float32(s)))<<32|uint64(uint32(i)))
 		}
 	}
-	if len(out) <= k {
-		sortScored(out)
-		return out
+	if len(keys) > k {
+		smallestFirst(keys, k) // large bases: sort only the k kept
+		slices.Sort(keys[:k])
+	} else {
+		slices.Sort(keys)
 	}
-	t := topK{k: k}
-	for _, c := range out {
-		t.push(c)
+	out := buf[:0]
+	for _, key := range keys[:min(k, len(keys))] {
+		i := int32(uint32(key))
+		out = append(out, scored{i, cos[i]})
 	}
-	return t.sorted()
+	return out, keys
+}
+
+// smallestFirst reorders keys so that its k smallest come first, in no
+// particular order (quickselect).
+func smallestFirst(keys []uint64, k int) {
+	lo, hi := 0, len(keys)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// The median of three as the pivot, moved to hi.
+		if keys[mid] < keys[lo] {
+			keys[mid], keys[lo] = keys[lo], keys[mid]
+		}
+		if keys[hi] < keys[lo] {
+			keys[hi], keys[lo] = keys[lo], keys[hi]
+		}
+		if keys[mid] < keys[hi] {
+			keys[mid], keys[hi] = keys[hi], keys[mid]
+		}
+		pivot, p := keys[hi], lo
+		for i := lo; i < hi; i++ {
+			if keys[i] < pivot {
+				keys[i], keys[p] = keys[p], keys[i]
+				p++
+			}
+		}
+		keys[p], keys[hi] = keys[hi], keys[p]
+		switch {
+		case p == k || p == k-1:
+			return
+		case p < k:
+			lo = p + 1
+		default:
+			hi = p - 1
+		}
+	}
 }

@@ -67,3 +67,31 @@ func TestVectorScores(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorTop checks the ranking of similarities against sorting them
+// all, on small and large sets, with ties.
+func TestVectorTop(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7, 182, 201, 1000, 5000} {
+		for _, k := range []int{1, 5, 200} {
+			cos := make([]float64, n)
+			for i := range cos {
+				cos[i] = float64(float32(rng.IntN(50)-10) / 40) // ties and non-positive ones
+			}
+			v := &vectorIndex{n: n}
+			got, _ := v.top(cos, k, nil, nil)
+			var want []scored
+			for i, s := range cos {
+				if s > 0 {
+					want = append(want, scored{int32(i), s})
+				}
+			}
+			sortScored(want)
+			want = want[:min(k, len(want))]
+			if !slices.Equal(got, want) {
+				t.Fatalf("n=%d k=%d: top = %v\nwant %v", n, k, got, want)
+			}
+		}
+	}
+}
