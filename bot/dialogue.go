@@ -47,7 +47,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		return r, err
 	}
 	second := in.rd.Text[in.rd.AlsoAt:]
-	hits, conf, err := e.search(ctx, second, "")
+	hits, conf, err := e.search(ctx, second, "", knowledge.Scan{})
 	if err != nil || len(hits) == 0 || conf < e.cfg.MinConfidence || slices.ContainsFunc(r.Sources[:1], func(s Source) bool { return s.ID == hits[0].Passage.ID }) {
 		return r, nil
 	}
@@ -146,7 +146,7 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 			return e.answer(ctx, st, in, hits, 0.8, "")
 		}
 	}
-	res, err := e.searchFull(ctx, all, "")
+	res, err := e.searchFull(ctx, all, "", rd.Scan)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -156,7 +156,7 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		// A follow-up ("刚查了明细，里面没有这笔") says little on its own:
 		// read it together with what the merchant said before.
 		if prev := lastMerchantText(st); prev != "" {
-			h2, c2, err := e.search(ctx, prev+" "+all, "")
+			h2, c2, err := e.search(ctx, prev+" "+all, "", knowledge.Scan{})
 			if err != nil {
 				return Reply{}, err
 			}
@@ -236,7 +236,7 @@ func (e *Engine) wantsHuman(ctx context.Context, st *State, in input) Reply {
 	if _, known := e.cfg.Base.ByCode(rd.Code); rd.HasCode && known {
 		st.Facts.Code = rd.Code
 	} else if len(st.LastIDs) == 0 && rd.All() != "" {
-		if hits, conf, err := e.search(ctx, rd.All(), ""); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
+		if hits, conf, err := e.search(ctx, rd.All(), "", rd.Scan); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
 			st.LastIDs = []string{hits[0].Passage.ID}
 		}
 	}
@@ -375,13 +375,16 @@ func (e *Engine) courtesy(rd understand.Reading, lang string) Reply {
 	return e.simple(lang, "greeting")
 }
 
-func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {
-	res, err := e.searchFull(ctx, text, code)
+func (e *Engine) search(ctx context.Context, text, code string, sc knowledge.Scan) ([]retrieval.Hit, float64, error) {
+	res, err := e.searchFull(ctx, text, code, sc)
 	return res.Hits, res.Confidence, err
 }
 
-func (e *Engine) searchFull(ctx context.Context, text, code string) (retrieval.Result, error) {
-	res, err := e.cfg.Searcher.Search(ctx, retrieval.Query{Text: text, Code: code, K: 5})
+// searchFull searches for text, with the code if any; sc is the lexicon's
+// reading of text when the engine has it (the zero Scan otherwise), so that
+// the searcher need not read it again.
+func (e *Engine) searchFull(ctx context.Context, text, code string, sc knowledge.Scan) (retrieval.Result, error) {
+	res, err := e.cfg.Searcher.Search(ctx, retrieval.Query{Text: text, Code: code, K: 5, Scan: sc})
 	if err != nil {
 		return retrieval.Result{}, fmt.Errorf("search: %w", err)
 	}
@@ -470,7 +473,7 @@ func (e *Engine) clarify(st *State, lang, question string, options []string) Rep
 
 // answerCode answers a message that carries a response code.
 func (e *Engine) answerCode(ctx context.Context, st *State, in input, code string) (Reply, error) {
-	hits, _, err := e.search(ctx, in.all(), code)
+	hits, _, err := e.search(ctx, in.all(), code, in.rd.Scan)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -161,6 +161,9 @@ func isWordByte(b byte) bool {
 // Text returns the text that was scanned.
 func (sc Scan) Text() string { return sc.text }
 
+// By reports whether m made the scan (false for the zero Scan).
+func (sc Scan) By(m *Matcher) bool { return sc.m != nil && sc.m == m }
+
 // Hits returns every occurrence, in order of their end.
 func (sc Scan) Hits() []Hit { return sc.hits }
 

@@ -31,6 +31,10 @@ type Query struct {
 	Code string
 	// K is how many hits to return (5 if <= 0).
 	K int
+	// Scan is the lexicon's reading of Text in lower case, when the caller
+	// has it already (the engine does); a searcher reading queries with the
+	// same lexicon uses it instead of reading Text again. Zero means none.
+	Scan knowledge.Scan
 }
 
 // Hit is one retrieved passage.
@@ -310,7 +314,10 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	lower := strings.ToLower(q.Text)
 	// One reading of the query serves ranking, confidence and the vector.
-	scan := r.an.Scan(lower)
+	scan := q.Scan
+	if !scan.By(r.an.m) || scan.Text() != lower {
+		scan = r.an.Scan(lower)
+	}
 	expanded := lower + canonicals(scan, true)
 	sc := r.pool.Get().(*scratch)
 	defer r.pool.Put(sc)
