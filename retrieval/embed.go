@@ -76,9 +76,12 @@ func (h *HashEmbedder) vectorInto(v []float32, rs []rune, s string) ([]float32, 
 	clear(v)
 	rs = rs[:0]
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		switch {
+		case cjkIdeograph(r): // most of a Chinese text, and caseless letters
+			rs = append(rs, r)
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			rs = append(rs, unicode.ToLower(r))
-		} else if len(rs) > 0 && rs[len(rs)-1] != ' ' {
+		case len(rs) > 0 && rs[len(rs)-1] != ' ':
 			rs = append(rs, ' ')
 		}
 	}
@@ -124,3 +127,8 @@ func normalize(v []float32) {
 		v[i] *= inv
 	}
 }
+
+// cjkIdeograph reports whether r is in the CJK Unified Ideographs block,
+// whose every code point is a letter without case (TestCJKIdeographs checks
+// it against the unicode tables): the test is cheaper than theirs.
+func cjkIdeograph(r rune) bool { return 0x4e00 <= r && r <= 0x9fff }

@@ -429,7 +429,10 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			fused[i] *= nonActionable
 		}
 	}
-	related := r.byCode[strings.ToUpper(q.Code)]
+	var related []int32
+	if q.Code != "" {
+		related = r.byCode[strings.ToUpper(q.Code)]
+	}
 	for _, i := range related {
 		// Passages that list the code as related come right after the code itself.
 		add(i, 1.0/rrfK)

@@ -64,7 +64,7 @@ func (tz *tokenizer) each(s string, emit func(tok []byte)) {
 				flushCJK()
 				flushWord()
 			}
-		case unicode.Is(unicode.Han, r):
+		case cjkIdeograph(r) || unicode.Is(unicode.Han, r):
 			flushWord()
 			tz.run = append(tz.run, r)
 		default:

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unicode"
 )
 
 // TestSortScored checks sortScored against the standard library's sort on
@@ -92,6 +93,15 @@ func TestVectorTop(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("n=%d k=%d: top = %v\nwant %v", n, k, got, want)
 			}
+		}
+	}
+}
+
+func TestCJKIdeographs(t *testing.T) {
+	t.Parallel()
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if cjkIdeograph(r) && (!unicode.IsLetter(r) || unicode.ToLower(r) != r || !unicode.Is(unicode.Han, r)) {
+			t.Fatalf("%U: letter %v, lower %U, Han %v", r, unicode.IsLetter(r), unicode.ToLower(r), unicode.Is(unicode.Han, r))
 		}
 	}
 }
