@@ -107,7 +107,7 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if !slices.Contains([]string{ModeLexical, ModeVector, ModeHybrid}, opts.Mode) {
 		return nil, fmt.Errorf("unknown retrieval mode %q", opts.Mode)
 	}
-	if opts.Analyzer == nil && base.Matcher() != nil {
+	if opts.Analyzer == nil && len(base.Lexicons()) > 0 { // not Matcher(): it may still be building
 		opts.Analyzer = NewAnalyzer(base)
 	}
 	if opts.Analyzer == nil {
@@ -315,7 +315,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	lower := strings.ToLower(q.Text)
 	// One reading of the query serves ranking, confidence and the vector.
 	scan := q.Scan
-	if !scan.By(r.an.m) || scan.Text() != lower {
+	if !scan.By(r.an.m()) || scan.Text() != lower {
 		scan = r.an.Scan(lower)
 	}
 	expanded := lower + canonicals(scan, true)
