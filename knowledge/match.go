@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	ac "github.com/petar-dambovaliev/aho-corasick"
 )
 
 // Kinds of lexicon entry a phrase may belong to.
@@ -32,7 +30,7 @@ type Hit struct {
 // an Aho-Corasick automaton. It is read-only after NewMatcher and safe for
 // concurrent use.
 type Matcher struct {
-	auto     ac.AhoCorasick
+	auto     *automaton
 	phrases  []string
 	entries  [][]Entry
 	patterns map[string][]pattern
@@ -111,8 +109,7 @@ func NewMatcher(ls Lexicons) *Matcher {
 			}
 		}
 	}
-	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: false})
-	m.auto = b.Build(m.phrases)
+	m.auto = newAutomaton(m.phrases)
 	return m
 }
 
@@ -132,16 +129,14 @@ func (m *Matcher) Scan(s string) Scan {
 		// them at once rather than growing the slice hit by hit.
 		sc.hits = make([]Hit, 0, min(len(s)/2+2, 256))
 	}
-	it := m.auto.IterOverlapping(s)
-	for h := it.Next(); h != nil; h = it.Next() {
-		start, end := h.Start(), h.End()
+	m.auto.each(s, func(start, end int, phrase int32) {
 		if !wholeWord(s, start, end) {
-			continue
+			return
 		}
-		for _, e := range m.entries[h.Pattern()] {
+		for _, e := range m.entries[phrase] {
 			sc.hits = append(sc.hits, Hit{start, end, e})
 		}
-	}
+	})
 	return sc
 }
 
