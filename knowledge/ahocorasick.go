@@ -34,9 +34,14 @@ func newAutomaton(phrases []string) *automaton {
 		parent int32
 		edge
 	}
-	var links []link
-	child := map[uint32]int32{} // parent<<8 | byte → child
-	a.out = append(a.out, -1)
+	size := 1 // states: at most one per byte of the phrases
+	for _, ph := range phrases {
+		size += len(ph)
+	}
+	links := make([]link, 0, size)
+	child := make(map[uint32]int32, size) // parent<<8 | byte → child
+	a.out = make([]int32, 1, size)
+	a.out[0] = -1
 	for p, ph := range phrases {
 		a.lens[p] = int32(len(ph))
 		s := int32(0)
