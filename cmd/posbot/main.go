@@ -346,6 +346,9 @@ func startChannels(ctx context.Context, tc telegramConfig, wc wechatConfig, base
 	return ch, nil
 }
 
+// handler is what serve's HTTP server runs: the channels' routes, measured.
+func (ch *channels) handler(m *metrics.Metrics) http.Handler { return m.HTTP(ch.srv, ch.routes...) }
+
 func serve(ctx context.Context, cfg config, tc telegramConfig, wc wechatConfig, base *knowledge.Base, e *bot.Engine, st *stores, m *metrics.Metrics, log *slog.Logger, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -358,7 +361,7 @@ func serve(ctx context.Context, cfg config, tc telegramConfig, wc wechatConfig, 
 	}
 	sweeping := make(chan error, 1)
 	go func() { sweeping <- ch.svc.Run(ctx) }()
-	hs := &http.Server{Handler: m.HTTP(ch.srv, ch.routes...), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	hs := &http.Server{Handler: ch.handler(m), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(ch.srv.CloseStreams) // event streams would hold Shutdown up
 	fmt.Fprintf(stderr, "posbot is listening on http://%s\n  chat page: http://%s/\n  API: POST http://%s/v1/messages {\"conversation_id\",\"text\"}\n", ln.Addr(), ln.Addr(), ln.Addr())
