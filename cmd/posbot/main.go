@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -187,14 +188,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "ingest":
 		return runIngest(ctx, cfg.PostgresURL, base, embedderFor(cfg), stdout)
 	case "ask":
-		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log))
+		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log), diskAnswers(cfg))
 		if err != nil {
 			return err
 		}
 		built()
 		return cli.Ask(ctx, e, cli.AskOptions{JSON: asJSON, Message: fs.Args(), Hint: stderr}, stdin, stdout)
 	case "chat":
-		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log))
+		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log), diskAnswers(cfg))
 		if err != nil {
 			return err
 		}
@@ -209,6 +210,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cli.ListKnowledge(base, asJSON, stdout)
 	}
 	return nil
+}
+
+// diskAnswers gives ask and chat, a new process for every run, the model
+// answers of earlier runs: a cache on disk (POSBOT_CACHE_DIR, by default
+// posbot/answers in the user's cache directory), keyed and checked as serve's
+// cache in memory or Redis is. Without a chat model it does nothing, and
+// without a cache directory (no home directory) ask and chat run uncached.
+func diskAnswers(cfg config) func(*bot.Config) {
+	return func(c *bot.Config) {
+		if c.Writer == nil || cfg.CacheDir == "off" {
+			return
+		}
+		dir := cfg.CacheDir
+		if dir == "" {
+			user, err := os.UserCacheDir()
+			if err != nil {
+				return
+			}
+			dir = filepath.Join(user, "posbot")
+		}
+		c.Answers = &bot.FileAnswerCache{Dir: filepath.Join(dir, "answers")}
+	}
 }
 
 // startupGC turns the garbage collector off while the knowledge base, its
