@@ -273,22 +273,23 @@ func (e *Engine) unsure(ev retrieval.Evidence) float64 {
 // promote moves the passages ids to the front of hits, in order, adding
 // them when search did not find them.
 func (e *Engine) promote(hits []retrieval.Hit, ids []string) []retrieval.Hit {
-	var front []retrieval.Hit
+	out := make([]retrieval.Hit, 0, len(ids)+len(hits))
 	for _, id := range ids {
 		i := slices.IndexFunc(hits, func(h retrieval.Hit) bool { return h.Passage.ID == id })
 		if i >= 0 {
-			front = append(front, hits[i])
+			out = append(out, hits[i])
 			continue
 		}
 		if p, ok := e.cfg.Base.ByID(id); ok {
-			front = append(front, retrieval.Hit{Passage: p, Score: 1})
+			out = append(out, retrieval.Hit{Passage: p, Score: 1})
 		}
 	}
-	rest := hits
-	for _, id := range ids {
-		rest = without(rest, id)
+	for i := range hits { // the rest, in order (by index: a hit is too large to copy for a look)
+		if !slices.Contains(ids, hits[i].Passage.ID) {
+			out = append(out, hits[i])
+		}
 	}
-	return append(front, rest...)
+	return out
 }
 
 // candidates answers with the first of two passages the message fits
@@ -594,9 +595,9 @@ func without2(ids []string, id string) []string {
 
 func without(hits []retrieval.Hit, id string) []retrieval.Hit {
 	out := make([]retrieval.Hit, 0, len(hits))
-	for _, h := range hits {
-		if h.Passage.ID != id {
-			out = append(out, h)
+	for i := range hits {
+		if hits[i].Passage.ID != id {
+			out = append(out, hits[i])
 		}
 	}
 	return out

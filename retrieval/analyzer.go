@@ -61,7 +61,7 @@ func (a *Analyzer) Version() string { return a.version }
 
 // Scan reads s, which should be normalised (lower case, half-width), with
 // the lexicons.
-func (a *Analyzer) Scan(s string) knowledge.Scan { return a.m().Scan(strings.ToLower(s)) }
+func (a *Analyzer) Scan(s string) knowledge.Scan { return a.m().Scan(lower(s)) }
 
 // Expand appends to s the canonical words of every concept it mentions.
 func (a *Analyzer) Expand(s string) string {

@@ -312,13 +312,13 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	if k <= 0 {
 		k = 5
 	}
-	lower := strings.ToLower(q.Text)
+	lowerText := lower(q.Text)
 	// One reading of the query serves ranking, confidence and the vector.
 	scan := q.Scan
-	if !scan.By(r.an.m()) || scan.Text() != lower {
-		scan = r.an.Scan(lower)
+	if !scan.By(r.an.m()) || scan.Text() != lowerText {
+		scan = r.an.Scan(lowerText)
 	}
-	expanded := lower + canonicals(scan, true)
+	expanded := lowerText + canonicals(scan, true)
 	sc := r.pool.Get().(*scratch)
 	defer r.pool.Put(sc)
 	// Rank on what tells causes apart; generic failure words match everything.
@@ -477,12 +477,12 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 				continue
 			}
 			res.Evidence.Concepts++
-			if r.lex.holdsAll(&sc.tz, strings.ToLower(cpt.Canonical), int(order[0].i)) {
+			if r.lex.holdsAll(&sc.tz, lower(cpt.Canonical), int(order[0].i)) {
 				res.Evidence.Supported++
 			}
 		}
 		for _, d := range top.Display {
-			if utf8.RuneCountInString(d) >= 3 && strings.Contains(lower, strings.ToLower(d)) {
+			if utf8.RuneCountInString(d) >= 3 && strings.Contains(lowerText, lower(d)) {
 				res.Evidence.Display = true
 			}
 		}

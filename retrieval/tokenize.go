@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -74,4 +75,25 @@ func (tz *tokenizer) each(s string, emit func(tok []byte)) {
 	}
 	flushCJK()
 	flushWord()
+}
+
+// lower is strings.ToLower, without mapping the Chinese characters most of
+// a message is made of through the case tables (they have no case): the
+// same string, returned as it is when nothing changes.
+func lower(s string) string {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				return strings.ToLower(s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if size == 1 || !cjkIdeograph(r) && unicode.ToLower(r) != r {
+			return strings.ToLower(s) // a broken byte becomes U+FFFD there
+		}
+		i += size
+	}
+	return s
 }

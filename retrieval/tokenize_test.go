@@ -116,3 +116,14 @@ func TestTokensLikeReferenceOnKnowledge(t *testing.T) {
 		}
 	}
 }
+
+func FuzzLower(f *testing.F) {
+	for _, s := range append(tokenSeeds, "ΑΒΓ", "İstanbul", "ǅ", "\uFFFD", "中\xe4\xb8") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := lower(s), strings.ToLower(s); got != want {
+			t.Fatalf("lower(%q) = %q, strings.ToLower %q", s, got, want)
+		}
+	})
+}
