@@ -184,8 +184,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		built()
 		return serve(ctx, cfg, tc, wc, base, e, st, m, log, stderr)
 	case "migrate":
+		built()
 		return runMigrate(ctx, cfg.PostgresURL, stdout)
 	case "ingest":
+		built() // it builds no engine, and may embed and write for a while
 		return runIngest(ctx, cfg.PostgresURL, base, embedderFor(cfg), stdout)
 	case "ask":
 		e, err := buildEngine(ctx, cfg, base, cfg.Retriever, quiet(log), diskAnswers(cfg))
