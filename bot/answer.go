@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/posbot/posbot/knowledge"
@@ -21,15 +22,16 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 		return Reply{}, fmt.Errorf("answer: no passages")
 	}
 	top := hits[0].Passage
-	d := Draft{Lang: in.lang, Question: in.all(), Code: st.Facts.Code, Intro: intro}
+	d := Draft{Lang: in.lang, Question: in.all(), Code: st.Facts.Code, Intro: intro, Passages: make([]knowledge.Passage, 0, maxSources)}
 	if top.Kind == knowledge.KindCode {
 		// A code's answer rests on the code alone: the model also gets the
 		// passages about that code, so the same code asked in other words
 		// makes the same draft (and cache key).
 		d.Passages = append(d.Passages, top)
-		for _, p := range e.cfg.Base.All() {
-			if len(d.Passages) < maxSources && p.ID != top.ID && slices.Contains(p.Codes, top.Code) {
-				d.Passages = append(d.Passages, p)
+		all := e.cfg.Base.All()
+		for i := range all { // by index: a passage is too large to copy for a look
+			if p := &all[i]; len(d.Passages) < maxSources && p.ID != top.ID && slices.Contains(p.Codes, top.Code) {
+				d.Passages = append(d.Passages, *p)
 			}
 		}
 	} else {
@@ -39,7 +41,8 @@ func (e *Engine) answer(ctx context.Context, st *State, in input, hits []retriev
 	}
 	d.Template = Render(d, e.texts)
 
-	r := Reply{Answer: d.Template, Target: top.Target, Confidence: conf, Writer: "template", Sections: Layout(d, e.texts)}
+	r := Reply{Answer: d.Template, Target: top.Target, Confidence: conf, Writer: "template", Sections: Layout(d, e.texts),
+		Sources: make([]Source, 0, min(len(hits), maxSources))}
 	for _, h := range hits[:min(len(hits), maxSources)] {
 		r.Sources = append(r.Sources, Source{ID: h.Passage.ID, Title: h.Passage.Title, Score: h.Score})
 	}
@@ -130,6 +133,7 @@ func Render(d Draft, t knowledge.Texts) string {
 		summary, steps = p.EN.Summary, p.EN.Steps
 	}
 	var b strings.Builder
+	b.Grow(renderSize)
 	if d.Intro != "" {
 		b.WriteString(d.Intro)
 		b.WriteString("\n\n")
@@ -141,7 +145,10 @@ func Render(d Draft, t knowledge.Texts) string {
 	b.WriteString(t.Get(lang, "answer_steps"))
 	b.WriteString("\n")
 	for i, s := range steps {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, s)
+		b.WriteString(strconv.Itoa(i + 1))
+		b.WriteString(". ")
+		b.WriteString(s)
+		b.WriteByte('\n')
 	}
 	b.WriteString("\n")
 	if outcome := outcome(p, lang, t); outcome != "" {
@@ -205,6 +212,10 @@ func others(d Draft, lang string) []string {
 	}
 	return titles
 }
+
+// renderSize is room for a template answer (1.3 KB typical, 2.7 KB the
+// longest in the evaluation sets), written without growing its buffer.
+const renderSize = 3 << 10
 
 // standardPrepare is what every call to the provider needs; a passage's own
 // prepare list adds to it.

@@ -47,7 +47,7 @@ func (e *Engine) respond(ctx context.Context, st *State, in input) (Reply, error
 		return r, err
 	}
 	second := in.rd.Text[in.rd.AlsoAt:]
-	hits, conf, err := e.search(ctx, second, "")
+	hits, conf, err := e.search(ctx, second, "", knowledge.Scan{})
 	if err != nil || len(hits) == 0 || conf < e.cfg.MinConfidence || slices.ContainsFunc(r.Sources[:1], func(s Source) bool { return s.ID == hits[0].Passage.ID }) {
 		return r, nil
 	}
@@ -161,7 +161,7 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 			return e.answer(ctx, st, in, hits, 0.8, "")
 		}
 	}
-	res, err := e.searchFull(ctx, all, "")
+	res, err := e.searchFull(ctx, all, "", rd.Scan)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -171,7 +171,7 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		// A follow-up ("刚查了明细，里面没有这笔") says little on its own:
 		// read it together with what the merchant said before.
 		if prev := lastMerchantText(st); prev != "" {
-			h2, c2, err := e.search(ctx, prev+" "+all, "")
+			h2, c2, err := e.search(ctx, prev+" "+all, "", knowledge.Scan{})
 			if err != nil {
 				return Reply{}, err
 			}
@@ -275,7 +275,7 @@ func (e *Engine) wantsHuman(ctx context.Context, st *State, in input) Reply {
 	if _, known := e.cfg.Base.ByCode(rd.Code); rd.HasCode && known {
 		st.Facts.Code = rd.Code
 	} else if len(st.LastIDs) == 0 && rd.All() != "" {
-		if hits, conf, err := e.search(ctx, rd.All(), ""); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
+		if hits, conf, err := e.search(ctx, rd.All(), "", rd.Scan); err == nil && len(hits) > 0 && conf >= e.cfg.MinConfidence {
 			st.LastIDs = []string{hits[0].Passage.ID}
 		}
 	}
@@ -312,22 +312,23 @@ func (e *Engine) unsure(ev retrieval.Evidence) float64 {
 // promote moves the passages ids to the front of hits, in order, adding
 // them when search did not find them.
 func (e *Engine) promote(hits []retrieval.Hit, ids []string) []retrieval.Hit {
-	var front []retrieval.Hit
+	out := make([]retrieval.Hit, 0, len(ids)+len(hits))
 	for _, id := range ids {
 		i := slices.IndexFunc(hits, func(h retrieval.Hit) bool { return h.Passage.ID == id })
 		if i >= 0 {
-			front = append(front, hits[i])
+			out = append(out, hits[i])
 			continue
 		}
 		if p, ok := e.cfg.Base.ByID(id); ok {
-			front = append(front, retrieval.Hit{Passage: p, Score: 1})
+			out = append(out, retrieval.Hit{Passage: p, Score: 1})
 		}
 	}
-	rest := hits
-	for _, id := range ids {
-		rest = without(rest, id)
+	for i := range hits { // the rest, in order (by index: a hit is too large to copy for a look)
+		if !slices.Contains(ids, hits[i].Passage.ID) {
+			out = append(out, hits[i])
+		}
 	}
-	return append(front, rest...)
+	return out
 }
 
 // candidates answers with the first of two passages the message fits
@@ -414,13 +415,16 @@ func (e *Engine) courtesy(rd understand.Reading, lang string) Reply {
 	return e.simple(lang, "greeting")
 }
 
-func (e *Engine) search(ctx context.Context, text, code string) ([]retrieval.Hit, float64, error) {
-	res, err := e.searchFull(ctx, text, code)
+func (e *Engine) search(ctx context.Context, text, code string, sc knowledge.Scan) ([]retrieval.Hit, float64, error) {
+	res, err := e.searchFull(ctx, text, code, sc)
 	return res.Hits, res.Confidence, err
 }
 
-func (e *Engine) searchFull(ctx context.Context, text, code string) (retrieval.Result, error) {
-	res, err := e.cfg.Searcher.Search(ctx, retrieval.Query{Text: text, Code: code, K: 5})
+// searchFull searches for text, with the code if any; sc is the lexicon's
+// reading of text when the engine has it (the zero Scan otherwise), so that
+// the searcher need not read it again.
+func (e *Engine) searchFull(ctx context.Context, text, code string, sc knowledge.Scan) (retrieval.Result, error) {
+	res, err := e.cfg.Searcher.Search(ctx, retrieval.Query{Text: text, Code: code, K: 5, Scan: sc})
 	if err != nil {
 		return retrieval.Result{}, fmt.Errorf("search: %w", err)
 	}
@@ -509,7 +513,7 @@ func (e *Engine) clarify(st *State, lang, question string, options []string) Rep
 
 // answerCode answers a message that carries a response code.
 func (e *Engine) answerCode(ctx context.Context, st *State, in input, code string) (Reply, error) {
-	hits, _, err := e.search(ctx, in.all(), code)
+	hits, _, err := e.search(ctx, in.all(), code, in.rd.Scan)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -650,9 +654,9 @@ func without2(ids []string, id string) []string {
 
 func without(hits []retrieval.Hit, id string) []retrieval.Hit {
 	out := make([]retrieval.Hit, 0, len(hits))
-	for _, h := range hits {
-		if h.Passage.ID != id {
-			out = append(out, h)
+	for i := range hits {
+		if hits[i].Passage.ID != id {
+			out = append(out, hits[i])
 		}
 	}
 	return out

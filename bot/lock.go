@@ -65,10 +65,14 @@ func (l *MemoryLocker) Lock(ctx context.Context, key string) (func(), error) {
 	l.mu.Unlock()
 
 	select {
-	case k.ch <- struct{}{}:
-	case <-ctx.Done():
-		l.release(key, k)
-		return func() {}, ctx.Err()
+	case k.ch <- struct{}{}: // free: most messages find it so, and need not wait on ctx
+	default:
+		select {
+		case k.ch <- struct{}{}:
+		case <-ctx.Done():
+			l.release(key, k)
+			return func() {}, ctx.Err()
+		}
 	}
 	var once sync.Once
 	return func() {

@@ -19,6 +19,7 @@ import (
 type wordings struct {
 	phrases []string            // lower case, longest first
 	owners  map[string][]string // phrase → passage ids
+	byFirst map[rune][]int32    // first character → phrases starting with it, in order
 }
 
 // titleParts splits a title into its wordings: "21 卡未初始化/睡眠卡" →
@@ -69,6 +70,11 @@ func newWordings(base *knowledge.Base, generic func(string) string) *wordings {
 		}
 		return strings.Compare(a, b)
 	})
+	w.byFirst = map[rune][]int32{}
+	for i, ph := range w.phrases {
+		r, _ := utf8.DecodeRuneInString(ph)
+		w.byFirst[r] = append(w.byFirst[r], int32(i))
+	}
 	return w
 }
 
@@ -90,7 +96,22 @@ func informativeRunes(s string) int {
 // "操作员密码错误") is not quoted.
 func (w *wordings) find(sc knowledge.Scan) ([]string, string) {
 	text := sc.Text()
-	for _, ph := range w.phrases {
+	// Only phrases that start with a character of the text can occur in
+	// it: mark those, and try them in the order of phrases.
+	var small [8]uint64
+	marks := small[:]
+	if n := (len(w.phrases) + 63) / 64; n > len(small) {
+		marks = make([]uint64, n)
+	}
+	for _, r := range text {
+		for _, c := range w.byFirst[r] {
+			marks[c/64] |= 1 << (c % 64)
+		}
+	}
+	for c, ph := range w.phrases {
+		if marks[c/64]&(1<<(c%64)) == 0 {
+			continue
+		}
 		i := strings.Index(text, ph)
 		if i < 0 || straddled(sc, i, i+len(ph)) {
 			continue

@@ -55,7 +55,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	if reply.Sources == nil {
 		reply.Sources = []bot.Source{} // clients get [], never null
 	}
-	writeJSON(w, http.StatusOK, reply)
+	writeReply(w, reply)
 }
 
 // decode reads and validates the request body. On failure it returns a

@@ -219,8 +219,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		level := slog.LevelInfo
-		if quiet(r.URL.Path) {
-			level = slog.LevelDebug // probes and scrapes would drown the log
+		if quiet(r.URL.Path) || answered(r, rw.status()) {
+			level = slog.LevelDebug
 		}
 		// The route pattern, not the path, is logged: a mounted webhook path
 		// may carry a secret.
@@ -243,6 +243,14 @@ func quiet(path string) bool {
 		return true
 	}
 	return false
+}
+
+// answered reports whether r was a message answered with status: its line
+// at Info is the engine's "answered" (or the handoff's "relayed to a
+// person", or "engine failed"), with the same request id, so the access log
+// goes to Debug and a message makes one line, as on every channel.
+func answered(r *http.Request, status int) bool {
+	return status == http.StatusOK && r.Pattern == "POST /v1/messages"
 }
 
 // handleHealth reports that the process is up; readiness is the lead's /readyz.

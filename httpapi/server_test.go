@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/bot/bottest"
+	"github.com/posbot/posbot/logging"
 )
 
 // engineFunc adapts a function to Engine, so each test case states its fake inline.
@@ -426,5 +429,46 @@ func TestNewDefaults(t *testing.T) {
 	want := []any{int64(64 << 10), 2000, 15 * time.Second, true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+// TestOneLogLinePerMessage: a message answered over HTTP makes one line at
+// Info, the engine's "answered" with the request id; the access log of a
+// request that is not a message answered stays at Info.
+func TestOneLogLinePerMessage(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	log := slog.New(logging.Handler(slog.NewJSONHandler(&logs, nil)))
+	s := New(bottest.Engine(t, func(c *bot.Config) { c.Logger = log }), Options{Logger: log})
+	post := func(id, body string) int {
+		req := httptest.NewRequest(http.MethodPost, "/v1/messages", strings.NewReader(body))
+		req.Header.Set("X-Request-ID", id)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	lines := func(id string) []string {
+		var out []string
+		for l := range strings.Lines(logs.String()) {
+			if strings.Contains(l, `"request_id":"`+id+`"`) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	for i, text := range []string{"刷卡显示交易失败51", "机器一直通讯失败", "刷卡失败了怎么办"} {
+		id := fmt.Sprintf("msg-%d", i)
+		if code := post(id, `{"conversation_id":"one-line","text":"`+text+`"}`); code != http.StatusOK {
+			t.Fatalf("%s: %d", text, code)
+		}
+		if got := lines(id); len(got) != 1 || !strings.Contains(got[0], `"msg":"answered"`) {
+			t.Errorf("%s: %d lines, want the one \"answered\" line:\n%s", text, len(got), strings.Join(got, ""))
+		}
+	}
+	if code := post("bad", `{"text":`); code != http.StatusBadRequest {
+		t.Fatalf("bad body: %d", code)
+	}
+	if got := lines("bad"); len(got) != 1 || !strings.Contains(got[0], `"msg":"http request"`) || !strings.Contains(got[0], `"status":400`) {
+		t.Errorf("bad request: want its access log line at Info, got:\n%s", strings.Join(got, ""))
 	}
 }

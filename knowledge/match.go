@@ -4,8 +4,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	ac "github.com/petar-dambovaliev/aho-corasick"
 )
 
 // Kinds of lexicon entry a phrase may belong to.
@@ -32,7 +30,7 @@ type Hit struct {
 // an Aho-Corasick automaton. It is read-only after NewMatcher and safe for
 // concurrent use.
 type Matcher struct {
-	auto     ac.AhoCorasick
+	auto     *automaton
 	phrases  []string
 	entries  [][]Entry
 	patterns map[string][]pattern
@@ -40,12 +38,13 @@ type Matcher struct {
 	order    map[string]int     // concept id → position, for a stable order
 }
 
-// pattern is a rule's regular expression and the literal text every match
-// starts with ("只有[^,]{0,6}[张卡]" starts with 只有), checked first: most
-// messages hold none of them, and a substring test is cheaper than a match.
+// pattern is a rule's regular expression and strings one of which every
+// match holds (see required; "只有[^,]{0,6}[张卡]" needs 只有), checked
+// first: most messages hold none of them, and a substring test is cheaper
+// than a match. need is nil when no such string can be named.
 type pattern struct {
-	re     *regexp.Regexp
-	prefix string
+	re   *regexp.Regexp
+	need []string
 }
 
 // NewMatcher builds the matcher of ls. ls must have been validated (Load
@@ -105,15 +104,12 @@ func NewMatcher(ls Lexicons) *Matcher {
 					if lang == "en" {
 						p = `\b(?:` + p + `)\b`
 					}
-					re := regexp.MustCompile(p)
-					prefix, _ := re.LiteralPrefix()
-					m.patterns[key] = append(m.patterns[key], pattern{re, prefix})
+					m.patterns[key] = append(m.patterns[key], pattern{regexp.MustCompile(p), required(p)})
 				}
 			}
 		}
 	}
-	b := ac.NewAhoCorasickBuilder(ac.Opts{MatchKind: ac.StandardMatch, DFA: false})
-	m.auto = b.Build(m.phrases)
+	m.auto = newAutomaton(m.phrases)
 	return m
 }
 
@@ -128,16 +124,19 @@ type Scan struct {
 // case). English phrases count only as whole words.
 func (m *Matcher) Scan(s string) Scan {
 	sc := Scan{m: m, text: s}
-	it := m.auto.IterOverlapping(s)
-	for h := it.Next(); h != nil; h = it.Next() {
-		start, end := h.Start(), h.End()
+	if s != "" {
+		// About one hit every two bytes in merchants' messages: room for
+		// them at once rather than growing the slice hit by hit.
+		sc.hits = make([]Hit, 0, min(len(s)/2+2, 256))
+	}
+	m.auto.each(s, func(start, end int, phrase int32) {
 		if !wholeWord(s, start, end) {
-			continue
+			return
 		}
-		for _, e := range m.entries[h.Pattern()] {
+		for _, e := range m.entries[phrase] {
 			sc.hits = append(sc.hits, Hit{start, end, e})
 		}
-	}
+	})
 	return sc
 }
 
@@ -156,6 +155,9 @@ func isWordByte(b byte) bool {
 
 // Text returns the text that was scanned.
 func (sc Scan) Text() string { return sc.text }
+
+// By reports whether m made the scan (false for the zero Scan).
+func (sc Scan) By(m *Matcher) bool { return sc.m != nil && sc.m == m }
 
 // Hits returns every occurrence, in order of their end.
 func (sc Scan) Hits() []Hit { return sc.hits }
@@ -181,7 +183,7 @@ func (sc Scan) Find(key string) ([2]int, bool) {
 		}
 	}
 	for _, p := range sc.m.patterns[key] {
-		if p.prefix != "" && !strings.Contains(sc.text, p.prefix) {
+		if p.need != nil && !holdsAny(sc.text, p.need) {
 			continue
 		}
 		if loc := p.re.FindStringIndex(sc.text); loc != nil && (!found || loc[0] < best[0]) {

@@ -7,6 +7,7 @@ import (
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"sync"
@@ -51,13 +52,23 @@ func SourceHash(fsys fs.FS) (string, error) {
 	}
 	slices.Sort(names)
 	h := sha256.New()
+	buf := make([]byte, 32<<10)
 	for _, n := range names {
-		b, err := fs.ReadFile(fsys, n)
+		// Streamed through the hash: copying the files out first cost
+		// more than hashing them.
+		f, err := fsys.Open(n)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(b))
-		h.Write(b)
+		info, err := f.Stat()
+		if err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00", n, info.Size())
+			_, err = io.CopyBuffer(h, f, buf)
+		}
+		f.Close()
+		if err != nil {
+			return "", err
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

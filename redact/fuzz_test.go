@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -174,6 +175,20 @@ func FuzzRedact(f *testing.F) {
 		again := Redact(out.Text)
 		if again.Text != out.Text || again.Found() {
 			t.Fatalf("not idempotent: Redact(%q) = %q, then %q", in, out.Text, again.Text)
+		}
+	})
+}
+
+// FuzzCodeNotSecret checks codeNotSecret against the regular expression it
+// replaced.
+func FuzzCodeNotSecret(f *testing.F) {
+	re := regexp.MustCompile(`(?:` + strings.Join(notSecretWords, "|") + `)\s*$`)
+	for _, s := range []string{"error ", "the error\t\n", "rc", "my code", "status  ", "errors ", "auth\v", "银行 bank \f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := codeNotSecret(s), re.MatchString(s); got != want {
+			t.Fatalf("codeNotSecret(%q) = %v, the expression says %v", s, got, want)
 		}
 	})
 }

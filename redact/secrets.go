@@ -49,8 +49,23 @@ var connectors = []string{"是", "为", "的", ":", "：", "=", "＝", "is", "wa
 var freeBarriers = strings.Fields(`电话 客服 热线 拨打 打 号码 终端号 商户号 参考号 金额 应答码 错误码 返回码 次 遍 回 天 元 块
 	hotline call phone tel amount error response times`)
 
-// codeNotSecret are words before "code" that make it anything but an SMS code.
-var codeNotSecret = regexp.MustCompile(`(?:error|err|response|resp|return|reason|result|rc|auth|approval|authorization|brand|qr|promo|zip|postal|country|area|bank|swift|merchant|terminal|mcc|status)\s*$`)
+// notSecretWords are words before "code" that make it anything but an SMS code.
+var notSecretWords = []string{"error", "err", "response", "resp", "return", "reason", "result", "rc", "auth", "approval",
+	"authorization", "brand", "qr", "promo", "zip", "postal", "country", "area", "bank", "swift", "merchant", "terminal",
+	"mcc", "status"}
+
+// codeNotSecret reports whether the text before "code" ends with one of
+// notSecretWords, spaces aside (what (?:error|…)\s*$ matches, without a
+// regular expression tried at every offset of the text).
+func codeNotSecret(before string) bool {
+	before = strings.TrimRight(before, "\t\n\f\r ")
+	for _, w := range notSecretWords {
+		if strings.HasSuffix(before, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // secretSpans finds secret values; overlapping ones are reported once.
 func (t *text) secretSpans(s string) []span {
@@ -82,7 +97,7 @@ func (t *text) secretSpans(s string) []span {
 				kind = map[string]int{"pin": kindPIN, "cvv": kindCVV, "code": kindCode, "bare": kindBareCode}[names[i]]
 			}
 		}
-		if kind == kindBareCode && codeNotSecret.MatchString(low[:m[0]]) {
+		if kind == kindBareCode && codeNotSecret(low[:m[0]]) {
 			continue
 		}
 		if sp, ok := t.valueAfter(at[m[1]], kind); ok {

@@ -17,10 +17,13 @@ import (
 // what can tell one cause from another. It is read-only after NewAnalyzer
 // and safe for concurrent use.
 type Analyzer struct {
-	m           *knowledge.Matcher
+	matcher     func() *knowledge.Matcher // built in the background at start-up: asked for when first needed
 	identifiers *regexp.Regexp
 	version     string
 }
+
+// m returns the lexicons' matcher, waiting for it the first time.
+func (a *Analyzer) m() *knowledge.Matcher { return a.matcher() }
 
 // NewAnalyzer returns the analyzer of base's lexicons.
 func NewAnalyzer(base *knowledge.Base) *Analyzer {
@@ -39,7 +42,7 @@ func NewAnalyzer(base *knowledge.Base) *Analyzer {
 	}
 	b, _ := json.Marshal(ls) // lexicons always marshal
 	h := sha256.Sum256(b)
-	return &Analyzer{m: base.Matcher(), identifiers: regexp.MustCompile(ids), version: hex.EncodeToString(h[:4])}
+	return &Analyzer{matcher: base.Matcher, identifiers: regexp.MustCompile(ids), version: hex.EncodeToString(h[:4])}
 }
 
 // DefaultAnalyzer returns the analyzer of the embedded knowledge base's
@@ -58,12 +61,12 @@ func (a *Analyzer) Version() string { return a.version }
 
 // Scan reads s, which should be normalised (lower case, half-width), with
 // the lexicons.
-func (a *Analyzer) Scan(s string) knowledge.Scan { return a.m.Scan(strings.ToLower(s)) }
+func (a *Analyzer) Scan(s string) knowledge.Scan { return a.m().Scan(lower(s)) }
 
 // Expand appends to s the canonical words of every concept it mentions.
 func (a *Analyzer) Expand(s string) string {
 	s = strings.ToLower(s)
-	return s + canonicals(a.m.Scan(s), true)
+	return s + canonicals(a.m().Scan(s), true)
 }
 
 // Informative strips the generic words, identifiers and numbers from s and
@@ -72,7 +75,7 @@ func (a *Analyzer) Expand(s string) string {
 // keeps 读卡).
 func (a *Analyzer) Informative(s string) string {
 	s = strings.ToLower(s)
-	return a.informative(a.m.Scan(s))
+	return a.informative(a.m().Scan(s))
 }
 
 func (a *Analyzer) informative(sc knowledge.Scan) string {
@@ -85,7 +88,10 @@ func (a *Analyzer) informative(sc knowledge.Scan) string {
 		last = g[1]
 	}
 	b.WriteString(s[last:])
-	rest := a.identifiers.ReplaceAllString(b.String(), " ")
+	rest := b.String()
+	if strings.ContainsAny(rest, "0123456789*") { // every identifier holds one
+		rest = a.identifiers.ReplaceAllString(rest, " ")
+	}
 	return dropLoneHan(rest) + canonicals(sc, false)
 }
 

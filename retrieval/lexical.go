@@ -143,22 +143,30 @@ type queryTerm struct {
 // queryTerms returns the distinct known terms of q with their counts, in
 // the order they first occur, and the number of distinct unknown ones.
 func (l *Lexical) queryTerms(q string) (known []queryTerm, unknown int) {
+	var tz tokenizer
+	return l.appendQueryTerms(&tz, nil, q)
+}
+
+// appendQueryTerms is queryTerms appending to known, with tz's buffers.
+func (l *Lexical) appendQueryTerms(tz *tokenizer, known []queryTerm, q string) (_ []queryTerm, unknown int) {
 	var seen []string
-	for _, t := range Tokens(q) {
-		id, ok := l.terms[t]
+	tz.each(q, func(t []byte) {
+		id, ok := l.terms[string(t)]
 		if !ok {
-			if !slices.Contains(seen, t) {
-				seen = append(seen, t)
+			if !slices.Contains(seen, string(t)) {
+				seen = append(seen, string(t))
 				unknown++
 			}
-			continue
+			return
 		}
-		if i := slices.IndexFunc(known, func(k queryTerm) bool { return k.id == id }); i >= 0 {
-			known[i].n++
-			continue
+		for i := range known {
+			if known[i].id == id {
+				known[i].n++
+				return
+			}
 		}
 		known = append(known, queryTerm{id: id, n: 1})
-	}
+	})
 	return known, unknown
 }
 
@@ -230,18 +238,17 @@ func (l *Lexical) coverageCore(terms []queryTerm, i int) (coverage, hit, core fl
 
 // holdsAll reports whether passage doc holds every token of one of the
 // space-separated words of s (a concept's canonical words).
-func (l *Lexical) holdsAll(s string, doc int) bool {
-	for _, w := range strings.Fields(s) {
-		toks := Tokens(w)
-		ok := len(toks) > 0
-		for _, t := range toks {
-			id, known := l.terms[t]
-			if !known || !l.contains(id, doc) {
-				ok = false
-				break
+func (l *Lexical) holdsAll(tz *tokenizer, s string, doc int) bool {
+	for w := range strings.FieldsSeq(s) {
+		n, ok := 0, true
+		tz.each(w, func(t []byte) {
+			n++
+			if ok {
+				id, known := l.terms[string(t)]
+				ok = known && l.contains(id, doc)
 			}
-		}
-		if ok {
+		})
+		if ok && n > 0 {
 			return true
 		}
 	}

@@ -31,6 +31,10 @@ type Query struct {
 	Code string
 	// K is how many hits to return (5 if <= 0).
 	K int
+	// Scan is the lexicon's reading of Text in lower case, when the caller
+	// has it already (the engine does); a searcher reading queries with the
+	// same lexicon uses it instead of reading Text again. Zero means none.
+	Scan knowledge.Scan
 }
 
 // Hit is one retrieved passage.
@@ -103,7 +107,7 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 	if !slices.Contains([]string{ModeLexical, ModeVector, ModeHybrid}, opts.Mode) {
 		return nil, fmt.Errorf("unknown retrieval mode %q", opts.Mode)
 	}
-	if opts.Analyzer == nil && base.Matcher() != nil {
+	if opts.Analyzer == nil && len(base.Lexicons()) > 0 { // not Matcher(): it may still be building
 		opts.Analyzer = NewAnalyzer(base)
 	}
 	if opts.Analyzer == nil {
@@ -131,7 +135,9 @@ func New(ctx context.Context, base *knowledge.Base, opts Options) (*Retriever, e
 		}
 	}
 	n := base.Len()
-	r.pool.New = func() any { return &scratch{lex: make([]float64, n), fused: make([]float64, n)} }
+	r.pool.New = func() any {
+		return &scratch{lex: make([]float64, n), fused: make([]float64, n), cos: make([]float64, n)}
+	}
 	return r, nil
 }
 
@@ -189,9 +195,16 @@ const candidates = 200
 // otherwise be allocated per query, which at 100k passages costs more than
 // the search.
 type scratch struct {
-	lex, fused []float64
-	touched    []int32
-	top        []scored
+	lex, fused, cos []float64
+	touched         []int32
+	touchedLex      []int32
+	top, vecTop     []scored
+	keys            []uint64
+	terms           []queryTerm
+	tz              tokenizer
+	qv              []float32
+	rs              []rune
+	q               sparse
 }
 
 // scored is a passage and its score.
@@ -247,13 +260,48 @@ func (t *topK) push(x scored) {
 // sorted returns the kept passages, best first.
 func (t *topK) sorted() []scored {
 	out := slices.Clone(t.heap)
-	slices.SortFunc(out, func(a, b scored) int {
-		if better(a, b) {
-			return -1
-		}
-		return 1
-	})
+	sortScored(out)
 	return out
+}
+
+// sortScored sorts s best first. Passages are unique, so better is a strict
+// total order and every correct sort gives this order; this one compares
+// inline, which a sort taking a comparison function cannot.
+func sortScored(s []scored) {
+	for len(s) > 12 {
+		// The median of the first, middle and last as the pivot, at the end.
+		last, mid := len(s)-1, len(s)/2
+		if better(s[mid], s[0]) {
+			s[0], s[mid] = s[mid], s[0]
+		}
+		if better(s[last], s[0]) {
+			s[0], s[last] = s[last], s[0]
+		}
+		if better(s[mid], s[last]) {
+			s[mid], s[last] = s[last], s[mid]
+		}
+		pivot, p := s[last], 0
+		for i := range last {
+			if better(s[i], pivot) {
+				s[i], s[p] = s[p], s[i]
+				p++
+			}
+		}
+		s[p], s[last] = s[last], s[p]
+		// Recurse into the smaller part, loop on the larger.
+		if p < len(s)-p-1 {
+			sortScored(s[:p])
+			s = s[p+1:]
+		} else {
+			sortScored(s[p+1:])
+			s = s[:p]
+		}
+	}
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && better(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }
 
 // Search implements Searcher. It scores only the passages that share a
@@ -264,19 +312,23 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	if k <= 0 {
 		k = 5
 	}
-	lower := strings.ToLower(q.Text)
+	lowerText := lower(q.Text)
 	// One reading of the query serves ranking, confidence and the vector.
-	scan := r.an.Scan(lower)
-	expanded := lower + canonicals(scan, true)
-	// Rank on what tells causes apart; generic failure words match everything.
-	info := r.an.informative(scan)
-	infoTerms, unknown := r.lex.queryTerms(info)
-	terms := infoTerms
-	if _, hit := r.lex.coverage(terms, -1); hit == 0 {
-		terms, _ = r.lex.queryTerms(expanded)
+	scan := q.Scan
+	if !scan.By(r.an.m()) || scan.Text() != lowerText {
+		scan = r.an.Scan(lowerText)
 	}
+	expanded := lowerText + canonicals(scan, true)
 	sc := r.pool.Get().(*scratch)
 	defer r.pool.Put(sc)
+	// Rank on what tells causes apart; generic failure words match everything.
+	info := r.an.informative(scan)
+	infoTerms, unknown := r.lex.appendQueryTerms(&sc.tz, sc.terms[:0], info)
+	terms := infoTerms
+	if _, hit := r.lex.coverage(terms, -1); hit == 0 {
+		terms, _ = r.lex.appendQueryTerms(&sc.tz, terms[len(terms):], expanded)
+	}
+	defer func() { sc.terms = infoTerms[:0] }()
 	fused := sc.fused
 	cands := sc.touched[:0]
 	add := func(i int32, f float64) {
@@ -294,14 +346,26 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 
 	var lexTop []scored
 	if r.mode != ModeVector {
-		touched := r.lex.score(terms, sc.lex, nil)
-		t := topK{k: candidates, heap: sc.top[:0]}
-		for _, i := range touched {
-			t.push(scored{i, sc.lex[i]})
-			sc.lex[i] = 0
+		touched := r.lex.score(terms, sc.lex, sc.touchedLex[:0])
+		sc.touchedLex = touched[:0]
+		if len(touched) <= candidates {
+			// Every passage touched takes part: no need to pick.
+			lexTop = sc.top[:0]
+			for _, i := range touched {
+				lexTop = append(lexTop, scored{i, sc.lex[i]})
+				sc.lex[i] = 0
+			}
+			sortScored(lexTop)
+			sc.top = lexTop[:0]
+		} else {
+			t := topK{k: candidates, heap: sc.top[:0]}
+			for _, i := range touched {
+				t.push(scored{i, sc.lex[i]})
+				sc.lex[i] = 0
+			}
+			lexTop = t.sorted()
+			sc.top = t.heap[:0]
 		}
-		lexTop = t.sorted()
-		sc.top = t.heap[:0]
 		for rank, c := range lexTop {
 			add(c.i, 1.0/float64(rrfK+rank+1))
 		}
@@ -311,7 +375,8 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	if r.mode != ModeLexical {
 		var qv []float32
 		if h, ok := r.emb.(*HashEmbedder); ok && h.Analyzer == r.an {
-			qv = h.vector(expanded) // the query is read already
+			sc.qv, sc.rs = h.vectorInto(sc.qv, sc.rs, expanded) // the query is read already
+			qv = sc.qv
 		} else {
 			vs, err := r.emb.Embed(ctx, []string{q.Text})
 			if err != nil {
@@ -319,8 +384,12 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			}
 			qv = vs[0]
 		}
-		cos = r.vec.scorer(qv)
-		vecTop = r.vec.top(cos, candidates)
+		sc.q.set(qv)
+		r.vec.scores(sc.q, sc.cos)
+		sims := sc.cos
+		cos = func(i int32) float64 { return sims[i] }
+		vecTop, sc.keys = r.vec.top(sc.cos, candidates, sc.vecTop, sc.keys)
+		sc.vecTop = vecTop[:0]
 		w := r.vw
 		if r.mode == ModeVector {
 			w = 1
@@ -360,7 +429,10 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			fused[i] *= nonActionable
 		}
 	}
-	related := r.byCode[strings.ToUpper(q.Code)]
+	var related []int32
+	if q.Code != "" {
+		related = r.byCode[strings.ToUpper(q.Code)]
+	}
 	for _, i := range related {
 		// Passages that list the code as related come right after the code itself.
 		add(i, 1.0/rrfK)
@@ -377,6 +449,9 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	order := best.sorted()
 
 	var res Result
+	if exact >= 0 || len(order) > 0 {
+		res.Hits = make([]Hit, 0, min(k, len(order)+1))
+	}
 	if exact >= 0 {
 		res.Hits = append(res.Hits, Hit{Passage: all[exact], Score: 1, Exact: true})
 	}
@@ -402,12 +477,12 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 				continue
 			}
 			res.Evidence.Concepts++
-			if r.lex.holdsAll(strings.ToLower(cpt.Canonical), int(order[0].i)) {
+			if r.lex.holdsAll(&sc.tz, lower(cpt.Canonical), int(order[0].i)) {
 				res.Evidence.Supported++
 			}
 		}
 		for _, d := range top.Display {
-			if utf8.RuneCountInString(d) >= 3 && strings.Contains(lower, strings.ToLower(d)) {
+			if utf8.RuneCountInString(d) >= 3 && strings.Contains(lowerText, lower(d)) {
 				res.Evidence.Display = true
 			}
 		}

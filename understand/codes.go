@@ -100,6 +100,9 @@ var maskedCard = regexp.MustCompile(`\d{4,6}[ *]*\*[ *]*\d{4}`)
 // letterO reads "ao" as "a0" where that is a known code: OCR and merchants
 // both write the letter O for the zero in A0.
 func (c *Codes) letterO(s string) string {
+	if strings.IndexByte(s, 'o') < 0 {
+		return s // every match holds an o
+	}
 	return letterOCode.ReplaceAllStringFunc(s, func(m string) string {
 		i := strings.IndexAny(m, "abcdefghijklmnopqrstuvwxyz")
 		fixed := m[:i+1] + "0" + m[i+2:]
@@ -257,7 +260,10 @@ var letterOCode = regexp.MustCompile(`(^|[^a-z0-9])[a-z]o($|[^a-z0-9])`)
 // or part of a time, date, decimal or amount never does. When several
 // candidates remain, a labelled one wins, then the first.
 func (c *Codes) Extract(s string) (code string, ok bool) {
-	s = asciiLower(maskedCard.ReplaceAllString(s, " "))
+	if strings.IndexByte(s, '*') >= 0 { // every masked card number holds a *
+		s = maskedCard.ReplaceAllString(s, " ")
+	}
+	s = asciiLower(s)
 	s = c.letterO(s)
 	s = c.words.chineseNumerals(s)
 	s = c.joinSpaced(s)

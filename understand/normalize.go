@@ -4,11 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	gocc "github.com/liuzl/gocc"
 
 	"github.com/posbot/posbot/knowledge"
 )
@@ -106,52 +103,24 @@ func (n *normalizer) normalize(s string) string {
 	return out
 }
 
-// t2s converts Traditional Chinese to Simplified (OpenCC's t2s tables),
-// built on first use; traditional is the set of characters it changes, so
-// that messages in Simplified characters, most of them, skip the
-// conversion.
-var t2s = sync.OnceValues(func() (*gocc.OpenCC, map[rune]bool) {
-	cc, err := gocc.New("t2s")
-	if err != nil {
-		return nil, nil // the tables are embedded in the library: cannot happen
-	}
-	// One character per line, so that no phrase spans two of them.
-	trad := map[rune]bool{}
-	var b strings.Builder
-	for r := rune(0x3400); r <= 0x9fff; r++ {
-		b.WriteRune(r)
-		b.WriteByte('\n')
-	}
-	conv, err := cc.Convert(b.String())
-	if err != nil {
-		return cc, trad
-	}
-	for i, line := range strings.Split(conv, "\n") {
-		if r := rune(0x3400 + i); r <= 0x9fff && line != string(r) {
-			trad[r] = true
-		}
-	}
-	return cc, trad
-})
-
 // simplified converts s to Simplified Chinese when it holds Traditional
 // characters (交易失敗, 餘額不足, 部機顯示), whole phrases included.
 func simplified(s string) string {
 	if !hasHan(s) {
 		return s
 	}
-	cc, trad := t2s()
-	if cc == nil {
-		return s
-	}
 	found := false
 	for _, r := range s {
-		if trad[r] {
+		if traditional(r) {
 			found = true
 			break
 		}
 	}
 	if !found {
+		return s
+	}
+	cc := t2s()
+	if cc == nil {
 		return s
 	}
 	out, err := cc.Convert(s)

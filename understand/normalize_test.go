@@ -1,8 +1,10 @@
 package understand
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -100,5 +102,19 @@ func BenchmarkNormalize(b *testing.B) {
 		for _, m := range msgs {
 			Normalize(m)
 		}
+	}
+}
+
+func TestContainsHan(t *testing.T) {
+	t.Parallel()
+	han := regexp.MustCompile(`\p{Han}`)
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		s := "a" + string(r)
+		if containsHan(s) != han.MatchString(s) {
+			t.Fatalf("%U: containsHan %v, \\p{Han} %v", r, !han.MatchString(s), han.MatchString(s))
+		}
+	}
+	if containsHan("\xff") || !containsHan("\xff中") {
+		t.Error("broken bytes")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
@@ -228,7 +229,7 @@ func (r *Reader) inDomain(all string, sc knowledge.Scan) bool {
 // words.
 func (r *Reader) language(text string) (lang string, neutral bool) {
 	if !English(text) {
-		return "zh", !hanRE.MatchString(text)
+		return "zh", !containsHan(text)
 	}
 	for _, w := range strings.FieldsFunc(r.neutral.ReplaceAllString(text, " "), func(c rune) bool { return c < 'a' || c > 'z' }) {
 		if len(w) >= 2 {
@@ -238,4 +239,12 @@ func (r *Reader) language(text string) (lang string, neutral bool) {
 	return "zh", true
 }
 
-var hanRE = regexp.MustCompile(`\p{Han}`)
+// containsHan reports whether s holds a Chinese character (\p{Han}).
+func containsHan(s string) bool {
+	for _, r := range s {
+		if 0x4e00 <= r && r <= 0x9fff || r >= 0x2e80 && unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}

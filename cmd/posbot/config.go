@@ -35,6 +35,10 @@ type config struct {
 	RedisURL    string
 	PostgresURL string
 
+	// CacheDir is where ask and chat keep model answers between runs
+	// (POSBOT_CACHE_DIR): "" means the user's cache directory, "off" none.
+	CacheDir string
+
 	MaxSessions     int            // conversations held in memory without Redis
 	RateGlobal      float64        // messages a second for the whole process; 0 means no limit
 	PGSearchTimeout time.Duration  // deadline of one PostgreSQL search before the in-memory fallback
@@ -105,6 +109,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LLMTimeout:    20 * time.Second,
 		RedisURL:      getenv("POSBOT_REDIS_URL"),
 		PostgresURL:   getenv("POSBOT_POSTGRES_URL"),
+		CacheDir:      getenv("POSBOT_CACHE_DIR"),
 
 		MaxSessions:     bot.DefaultMaxSessions,
 		RateGlobal:      200,
