@@ -39,6 +39,10 @@ func (a *Adapter) handle(ctx context.Context, in incoming) {
 		return
 	}
 	parts, answer, r, answered := a.produce(ctx, conv, in)
+	// The message's own context may be spent (the engine timed out): the
+	// reply, the apology included, has time of its own.
+	ctx, cancel := channel.Outlive(ctx, channel.DefaultSendTimeout)
+	defer cancel()
 	var tk handoff.Ticket
 	if answered && (r.Handoff || r.Escalate) {
 		tk = a.record(ctx, log, conv, r)
