@@ -32,6 +32,7 @@ import (
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 )
 
@@ -98,6 +99,9 @@ type Deps struct {
 	// used only with a CallbackURL, the only way an answer made on another
 	// replica reaches the bridge.
 	Inbox channel.InboxStore
+	// Base holds what the bridge says in its own words (channels.yaml's
+	// bridge texts); nil means the embedded knowledge base.
+	Base *knowledge.Base
 }
 
 // Bridge is the signed bridge channel. Build it with New, mount Handler
@@ -111,6 +115,7 @@ type Bridge struct {
 	http    *http.Client
 	inbox   *channel.Inbox
 	now     func() time.Time
+	texts   knowledge.Texts
 	waiting sync.Map // request id → *channel.Handover[result] of a request waiting here
 }
 
@@ -136,7 +141,12 @@ func New(cfg Config, e channel.Engine, d Deps) (*Bridge, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	b := &Bridge{cfg: cfg, engine: e, dedup: d.Dedup, log: d.Logger, http: d.HTTPClient, now: d.Now}
+	base, err := channel.Knowledge(d.Base)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	b := &Bridge{cfg: cfg, engine: e, dedup: d.Dedup, log: d.Logger, http: d.HTTPClient, now: d.Now,
+		texts: base.ChannelTexts().For("bridge")}
 	if b.dedup == nil {
 		b.dedup = &dedup.Memory{}
 	}
@@ -150,7 +160,7 @@ func New(cfg Config, e channel.Engine, d Deps) (*Bridge, error) {
 	if b.now == nil {
 		b.now = time.Now
 	}
-	b.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxBodyBytes, Logger: b.log}
+	b.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxBodyBytes, Logger: b.log, Texts: base.ChannelTexts().For("screens")}
 	store := d.Inbox
 	if cfg.CallbackURL == "" {
 		store = nil // an answer made elsewhere could not reach the request waiting here

@@ -181,7 +181,7 @@ func (b *Bridge) produce(ctx context.Context, conv, text string, img []byte) res
 	r, err := b.engine.Handle(ctx, m)
 	if err != nil {
 		b.log.ErrorContext(ctx, "no answer", "conversation_id", conv, "err", err)
-		res.messages = append(res.messages, textFailed)
+		res.messages = append(res.messages, b.text(channel.Lang(m.Text), "failed"))
 		return res
 	}
 	res.reply = &r
@@ -190,8 +190,6 @@ func (b *Bridge) produce(ctx context.Context, conv, text string, img []byte) res
 	}
 	return res
 }
-
-const textFailed = "抱歉，我这边处理出了点问题。请稍后再发一次，或者发送“转人工”联系人工客服。"
 
 func (b *Bridge) refuse(w http.ResponseWriter, r *http.Request, status int, why string) {
 	b.log.WarnContext(r.Context(), "bridge request refused", "status", status, "reason", why, "remote_addr", r.RemoteAddr)

@@ -10,8 +10,11 @@ package channel
 
 import (
 	"context"
+	"errors"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/knowledge"
+	"github.com/posbot/posbot/understand"
 )
 
 // Handler answers one merchant message. *bot.Engine implements it, and so do
@@ -30,3 +33,30 @@ type Engine interface {
 }
 
 var _ Engine = (*bot.Engine)(nil)
+
+// Lang is the language a channel answers text in when it speaks in its own
+// words: "en" when the merchant wrote it in English (understand.English,
+// as the engine reads it), else "zh", also for no text at all.
+func Lang(text string) string {
+	if understand.English(text) {
+		return "en"
+	}
+	return "zh"
+}
+
+// Knowledge returns base, or the embedded knowledge base when base is nil:
+// where a channel finds what it says in its own words (ChannelTexts). It
+// returns an error when the embedded base does not load, or base has no
+// channel texts (a Base built with knowledge.New).
+func Knowledge(base *knowledge.Base) (*knowledge.Base, error) {
+	if base == nil {
+		var err error
+		if base, err = knowledge.Embedded(); err != nil {
+			return nil, err
+		}
+	}
+	if base.ChannelTexts() == nil {
+		return nil, errors.New("the knowledge base has no channel texts (data/dialogue/channels.yaml)")
+	}
+	return base, nil
+}

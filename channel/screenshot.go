@@ -3,11 +3,11 @@ package channel
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 )
 
@@ -23,8 +23,9 @@ type Fetch func(ctx context.Context, max int64) ([]byte, error)
 
 // Screens turns a photo of a terminal screen into a message for the engine:
 // it enforces the size cap, reads the image with OCR and, when nothing can
-// be read, says so and falls back to the caption. Its zero value reads no
-// image (no OCR) and is safe for concurrent use.
+// be read, says so (in the caption's language, else Chinese) and falls back
+// to the caption. Texts is required; with no OCR every image is answered
+// with a request to type the code. It is safe for concurrent use.
 type Screens struct {
 	// OCR reads images; nil means every image is answered with a request to
 	// type the code.
@@ -33,6 +34,9 @@ type Screens struct {
 	MaxBytes int64
 	// Logger gets one line per image; nil means slog.Default().
 	Logger *slog.Logger
+	// Texts are what Screens tells the merchant: the knowledge base's
+	// channel texts for "screens" (knowledge.ChannelTexts.For).
+	Texts knowledge.Texts
 }
 
 // Screenshot is what became of an image.
@@ -63,9 +67,9 @@ func (s *Screens) log() *slog.Logger {
 // Read reads the image whose declared size is size (0 if unknown), with its
 // caption, downloading it with fetch.
 func (s *Screens) Read(ctx context.Context, size int64, caption string, fetch Fetch) Screenshot {
-	max := s.max()
+	max, lang := s.max(), Lang(caption)
 	if size > max {
-		return Screenshot{Notice: TextImageTooLarge(max)}
+		return Screenshot{Notice: s.TooLarge(lang)}
 	}
 	if s.OCR == nil {
 		return s.unreadable(ctx, caption, errors.New("no OCR configured"))
@@ -77,7 +81,7 @@ func (s *Screens) Read(ctx context.Context, size int64, caption string, fetch Fe
 	}
 	switch {
 	case errors.Is(err, ErrTooLarge), errors.Is(err, ocr.ErrTooLarge):
-		return Screenshot{Notice: TextImageTooLarge(max)}
+		return Screenshot{Notice: s.TooLarge(lang)}
 	case err == nil && !ocr.Useful(text):
 		err = errors.New("no text found")
 	}
@@ -89,24 +93,22 @@ func (s *Screens) Read(ctx context.Context, size int64, caption string, fetch Fe
 }
 
 // unreadable tells the merchant the picture could not be read; a caption
-// is still answered.
+// is still answered, and told so in its language.
 func (s *Screens) unreadable(ctx context.Context, caption string, why error) Screenshot {
 	s.log().InfoContext(ctx, "screenshot not readable", "err", why)
+	lang := Lang(caption)
 	if strings.TrimSpace(caption) == "" {
-		return Screenshot{Notice: TextUnreadable}
+		return Screenshot{Notice: s.text(lang, "image_unreadable")}
 	}
-	return Screenshot{Notice: TextUnreadableCaption, Message: bot.Message{Text: caption}, Answer: true}
+	return Screenshot{Notice: s.text(lang, "image_unreadable_caption"), Message: bot.Message{Text: caption}, Answer: true}
 }
 
-// Texts about images that every channel sends.
-const (
-	// TextUnreadable asks for the code when a picture could not be read.
-	TextUnreadable = "抱歉，这张图片里的文字我没能看清。请直接输入屏幕上显示的应答码或提示文字（例如“交易失败 51”），或者靠近屏幕、对准焦距再拍一张。"
-	// TextUnreadableCaption comes before the answer to a caption whose picture could not be read.
-	TextUnreadableCaption = "图片里的文字我没能看清，先按您写的内容回答："
-)
+// TooLarge refuses an image over the size limit, in lang.
+func (s *Screens) TooLarge(lang string) string {
+	return s.text(lang, "image_too_large", max(s.max()>>20, 1))
+}
 
-// TextImageTooLarge refuses an image over the size limit.
-func TextImageTooLarge(maxBytes int64) string {
-	return fmt.Sprintf("这张图片太大了（超过 %dMB），我没法读取。请发送一张小一点的屏幕照片，或直接输入屏幕上的代码和文字。", max(maxBytes>>20, 1))
+// text is text key in lang, formatted with args.
+func (s *Screens) text(lang, key string, args ...any) string {
+	return s.Texts.Get(lang, key, args...)
 }

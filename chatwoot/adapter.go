@@ -28,6 +28,7 @@ package chatwoot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -39,6 +40,7 @@ import (
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 )
 
@@ -101,6 +103,11 @@ type Handoffs interface {
 	Handback(ctx context.Context, conversationID, agent, via string) (handoff.Ticket, bool, error)
 	// AgentView is the ticket as agents read it (the private note).
 	AgentView(t handoff.Ticket) string
+	// EscalatedText and ClosedText are what the handoff tells a merchant
+	// when a person will also follow up a ticket, and when the agent
+	// closed the case.
+	EscalatedText(lang string, id int64) string
+	ClosedText(lang string) string
 }
 
 var _ Handoffs = (*handoff.Service)(nil)
@@ -130,6 +137,9 @@ type Deps struct {
 	// order across replicas, and another replica answers what a stopped
 	// one accepted.
 	Inbox channel.InboxStore
+	// Base holds what the adapter says in its own words (channels.yaml's
+	// chatwoot texts); nil means the embedded knowledge base.
+	Base *knowledge.Base
 }
 
 // Adapter is the Chatwoot channel. Build it with New, mount Handler at the
@@ -147,6 +157,7 @@ type Adapter struct {
 	inbox    *channel.Inbox
 	now      func() time.Time
 	marks    handovers
+	texts    knowledge.Texts
 }
 
 var _ handoff.Sender = (*Adapter)(nil)
@@ -189,7 +200,12 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 	case cfg.Retries < 0:
 		cfg.Retries = 0
 	}
-	a := &Adapter{cfg: cfg, engine: e, handoffs: d.Handoffs, states: d.States, dedup: d.Dedup, log: d.Logger, now: d.Now}
+	base, err := channel.Knowledge(d.Base)
+	if err != nil {
+		return nil, fmt.Errorf("chatwoot: %w", err)
+	}
+	a := &Adapter{cfg: cfg, engine: e, handoffs: d.Handoffs, states: d.States, dedup: d.Dedup, log: d.Logger, now: d.Now,
+		texts: base.ChannelTexts().For(Channel)}
 	if a.dedup == nil {
 		a.dedup = &dedup.Memory{}
 	}
@@ -206,7 +222,7 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 	}
 	a.api = &client{base: strings.TrimRight(cfg.URL, "/"), token: cfg.Token, account: cfg.AccountID, http: hc,
 		retries: cfg.Retries, log: a.log}
-	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
+	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log, Texts: base.ChannelTexts().For("screens")}
 	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
 		Timeout: cfg.Timeout, Drain: cfg.ShutdownGrace, Logger: a.log}, a.process)
 	return a, nil

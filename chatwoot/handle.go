@@ -39,10 +39,14 @@ func (a *Adapter) handle(ctx context.Context, in incoming) {
 		return
 	}
 	parts, answer, r, answered := a.produce(ctx, conv, in)
+	// The message's own context may be spent (the engine timed out): the
+	// reply, the apology included, has time of its own.
+	ctx, cancel := channel.Outlive(ctx, channel.DefaultSendTimeout)
+	defer cancel()
 	var tk handoff.Ticket
 	if answered && (r.Handoff || r.Escalate) {
 		tk = a.record(ctx, log, conv, r)
-		answer = strings.TrimSpace(answer + "\n\n" + handoffText(tk, r.Handoff))
+		answer = strings.TrimSpace(answer + "\n\n" + a.handoffText(tk, r.Handoff))
 	}
 	last, err := a.send(ctx, log, in.conv, append(parts, a.split(answer)...))
 	if err != nil || !answered {
@@ -75,8 +79,8 @@ func (a *Adapter) produce(ctx context.Context, conv string, in incoming) (notice
 		}
 		m = sc.Message
 	case strings.TrimSpace(in.text) == "":
-		if in.other {
-			return nil, textUnsupported, r, false
+		if in.other { // no words to tell the language by
+			return nil, a.text("zh", "unsupported"), r, false
 		}
 		return nil, "", r, false // nothing to answer (an empty message)
 	}
@@ -84,7 +88,7 @@ func (a *Adapter) produce(ctx context.Context, conv string, in incoming) (notice
 	r, err := a.engine.Handle(ctx, m)
 	if err != nil {
 		a.log.ErrorContext(ctx, "no answer", "conversation_id", conv, "err", err)
-		return notices, textFailed, bot.Reply{}, false
+		return notices, a.text(channel.Lang(m.Text), "failed"), bot.Reply{}, false
 	}
 	if r.Silent {
 		return notices, "", r, true
@@ -114,19 +118,6 @@ func (a *Adapter) record(ctx context.Context, log *slog.Logger, conv string, r b
 		log.ErrorContext(ctx, "ticket not recorded; handing over in Chatwoot anyway", "err", err)
 	}
 	return tk
-}
-
-// handoffText tells the merchant a person takes over (or, for an
-// escalation, will follow up), with the escalation packet if any.
-func handoffText(tk handoff.Ticket, handover bool) string {
-	s := textEscalated(tk.Lang, tk.ID)
-	if handover {
-		s = textHandedOver(tk.Lang, tk.ID)
-	}
-	if tk.Packet != "" {
-		s += "\n\n" + tk.Packet
-	}
-	return s
 }
 
 // handOver opens the conversation, which puts it in the agents' queue and
@@ -206,7 +197,7 @@ func (a *Adapter) statusChanged(ctx context.Context, conv int64, status string) 
 		}
 		log.InfoContext(ctx, "Chatwoot gave the conversation back to the bot", "ticket_id", tk.ID)
 		if tk.ClaimedBy != "" { // a person had it; an escalation nobody took needs no word
-			_, _ = a.send(ctx, log, conv, a.split(textResumed(tk.Lang)))
+			_, _ = a.send(ctx, log, conv, a.split(a.handoffs.ClosedText(tk.Lang)))
 		}
 	}
 }

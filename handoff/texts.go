@@ -69,6 +69,20 @@ func (s *Service) resumedText(lang string, hadAgent bool) string {
 	return s.say(lang, "resumed_busy")
 }
 
+// EscalatedText tells the merchant, in lang, that a person will also
+// follow up ticket id: what Gate adds to an escalated answer, for a
+// channel whose platform escalates on its own (Chatwoot).
+func (s *Service) EscalatedText(lang string, id int64) string {
+	return s.say(lang, "escalated", id)
+}
+
+// ClosedText tells the merchant, in lang, that the agent closed the case
+// and the bot answers again: what a desk's Close sends, for a channel
+// whose platform gives the conversation back on its own (Chatwoot).
+func (s *Service) ClosedText(lang string) string {
+	return s.say(lang, "closed")
+}
+
 // AgentView is the ticket as an agent reads it on a desk: priority,
 // reason, code, target, what the merchant supplied, the bot's summary, the
 // causes considered and the steps already given. It never reaches the

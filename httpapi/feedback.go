@@ -69,7 +69,7 @@ func (s *Server) reply(ctx context.Context, m bot.Message) bot.Reply {
 	if err != nil {
 		s.log.ErrorContext(ctx, "engine failed",
 			"request_id", RequestID(ctx), "conversation_id", m.ConversationID, "err", err)
-		r = bot.Reply{Answer: fallbackAnswer, Target: "none"}
+		r = s.failed(m.Text)
 	}
 	if r.Sources == nil {
 		r.Sources = []bot.Source{}

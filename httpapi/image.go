@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/posbot/posbot/bot"
-	"github.com/posbot/posbot/channel"
 )
 
 // imageFormSlack is what a POST /v1/messages/image body may hold besides
@@ -66,8 +65,7 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 	case <-ctx.Done():
 		s.log.WarnContext(ctx, "screenshot not read: every OCR slot busy", "request_id", RequestID(ctx))
 		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "现在要看的图片太多了，请稍后再发一次，或直接输入屏幕上的代码和文字。 "+
-			"Too many pictures at once: please send it again in a moment, or type the code on the screen.")
+		writeError(w, http.StatusServiceUnavailable, s.both("ocr_busy"))
 		return
 	}
 	sc := s.screens.Read(ctx, int64(len(f.image)), f.text, func(context.Context, int64) ([]byte, error) { return f.image, nil })
@@ -91,14 +89,14 @@ func (s *Server) readImageForm(r *http.Request) (imageForm, int, string) {
 		return f, http.StatusBadRequest, "请用 multipart/form-data 上传图片（字段 image）。 " +
 			"Send a multipart/form-data form with the picture in the field \"image\"."
 	}
-	tooLarge := channel.TextImageTooLarge(s.screens.MaxBytes) + " Picture too large."
+	tooLarge := s.screens.TooLarge("zh") + " " + s.screens.TooLarge("en")
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			st, msg := formError(err, tooLarge)
+			st, msg := s.formError(err, tooLarge)
 			return f, st, msg
 		}
 		switch part.FormName() {
@@ -126,7 +124,7 @@ func (s *Server) readImageForm(r *http.Request) (imageForm, int, string) {
 			_, err = io.Copy(io.Discard, part)
 		}
 		if err != nil {
-			st, msg := formError(err, tooLarge)
+			st, msg := s.formError(err, tooLarge)
 			return f, st, msg
 		}
 	}
@@ -134,7 +132,7 @@ func (s *Server) readImageForm(r *http.Request) (imageForm, int, string) {
 	case f.conversationID != "" && !validID(f.conversationID):
 		return f, http.StatusBadRequest, badConversationID
 	case !f.hasImage || len(f.image) == 0:
-		return f, http.StatusBadRequest, "没有收到图片，请重新选择一张屏幕照片。 The form has no picture in the field \"image\"."
+		return f, http.StatusBadRequest, s.both("no_image")
 	case utf8.RuneCountInString(f.text) > s.maxText:
 		return f, http.StatusRequestEntityTooLarge, s.tooLong()
 	}
@@ -163,10 +161,10 @@ func readAtMost(p *multipart.Part, max int64) ([]byte, error) {
 // formError is the status and message for an error reading the form: 413
 // with tooLarge when the body went over its limit, 400 for a broken form
 // (without the error, which may quote the client's bytes).
-func formError(err error, tooLarge string) (int, string) {
+func (s *Server) formError(err error, tooLarge string) (int, string) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return http.StatusRequestEntityTooLarge, tooLarge
 	}
-	return http.StatusBadRequest, "图片没有传完整，请再发一次。 The form could not be read."
+	return http.StatusBadRequest, s.both("image_incomplete")
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"net/netip"
@@ -32,9 +31,7 @@ func (s *Server) allowNew(w http.ResponseWriter, r *http.Request) bool {
 	secs := max(1, int(math.Ceil(after.Seconds())))
 	s.log.InfoContext(ctx, "new conversations rate limited", "request_id", RequestID(ctx), "client", client, "retry_after_ms", after.Milliseconds())
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, fmt.Sprintf(
-		"新对话开得太频繁了，请 %d 秒后再试；继续原来的对话请带上 conversation_id。 "+
-			"Too many new conversations from your address: please retry in %d s, or send conversation_id to continue one.", secs, secs))
+	writeError(w, http.StatusTooManyRequests, s.both("new_conversations", secs))
 	return false
 }
 

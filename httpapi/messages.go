@@ -21,10 +21,6 @@ type messageRequest struct {
 	Text string `json:"text"`
 }
 
-// fallbackAnswer is what the merchant sees when the Engine fails.
-const fallbackAnswer = "抱歉，助手刚才出了点问题，没能处理您的消息。请稍后再发一次；" +
-	"如果着急，可以直接输入“转人工”，由人工客服为您处理。"
-
 // handleMessage answers POST /v1/messages with the Engine's bot.Reply.
 func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -48,7 +44,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.ErrorContext(ctx, "engine failed",
 			"request_id", RequestID(ctx), "conversation_id", m.ConversationID, "err", err)
-		reply = bot.Reply{Answer: fallbackAnswer, Target: "none"}
+		reply = s.failed(req.Text)
 	}
 	// The engine logs the answer ("answered", with this request's id from
 	// the context): one line per message.
@@ -95,9 +91,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request) (messageRequest,
 
 // tooLong is the 413 message: what to send instead of a long text.
 func (s *Server) tooLong() string {
-	return fmt.Sprintf("消息太长了（最多 %d 字）。请只发送屏幕上的代码或提示文字，例如“交易失败 51”。 "+
-		"Message too long (at most %d characters): please send just the code or the words on the screen.",
-		s.maxText, s.maxText)
+	return s.both("too_long", s.maxText)
 }
 
 // jsonProblem describes a decode error without echoing the client's bytes back.

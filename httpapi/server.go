@@ -17,6 +17,7 @@ import (
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/logging"
 	"github.com/posbot/posbot/ocr"
 )
@@ -75,6 +76,9 @@ type Options struct {
 	// MaxOCR bounds the screenshots read at once; 0 means the number of
 	// CPUs.
 	MaxOCR int
+	// Base holds what the server tells merchants in its own words
+	// (channels.yaml's http texts); nil means the embedded knowledge base.
+	Base *knowledge.Base
 }
 
 // Server is the HTTP channel. It routes requests, gives each one a request id
@@ -101,6 +105,7 @@ type Server struct {
 
 	screens  *channel.Screens
 	ocrSlots chan struct{} // one token per screenshot being read
+	texts    knowledge.Texts
 }
 
 // New returns a Server that answers messages with e and serves the routes
@@ -108,8 +113,14 @@ type Server struct {
 // GET /healthz and GET /; with a Feed also
 // GET /v1/conversations/{id}/events, and with Agents the agent API:
 // GET /v1/tickets, GET /v1/tickets/{id} and POST /v1/tickets/{id}/claim,
-// /reply and /close.
+// /reply and /close. It panics when Options.Base has no channel texts, or
+// is nil and the embedded knowledge base does not load (which go test
+// ./knowledge rules out).
 func New(e Engine, opts Options) *Server {
+	base, err := channel.Knowledge(opts.Base)
+	if err != nil {
+		panic("httpapi: " + err.Error())
+	}
 	s := &Server{
 		engine:  e,
 		log:     opts.Logger,
@@ -124,6 +135,7 @@ func New(e Engine, opts Options) *Server {
 		feed:      opts.Feed,
 		streamFor: opts.StreamFor,
 		agents:    opts.Agents,
+		texts:     base.ChannelTexts().For("http"),
 	}
 	if opts.AgentToken != "" {
 		sum := sha256.Sum256([]byte(opts.AgentToken))
@@ -145,9 +157,9 @@ func New(e Engine, opts Options) *Server {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
-	s.mountWebChat(opts)
+	s.mountWebChat(opts, base.ChannelTexts().For("screens"))
 	s.page = newPage(pageParams{MaxTextRunes: s.maxText, MaxImageBytes: s.screens.MaxBytes, Images: opts.OCR != nil,
-		ImageTooLarge: channel.TextImageTooLarge(s.screens.MaxBytes)})
+		ImageTooLarge: s.screens.TooLarge("zh")}) // the page speaks Chinese
 
 	s.mux.HandleFunc("POST /v1/messages", s.handleMessage)
 	// Any other method on the endpoint gets a JSON 405 instead of the
@@ -214,8 +226,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(ctx, "handler panic",
 				"request_id", id, "route", r.Pattern, "panic", v, "stack", stack())
 			if !rw.wrote {
-				writeError(rw, http.StatusInternalServerError,
-					"服务器内部错误，请稍后再试。 Internal server error, please try again later.")
+				writeError(rw, http.StatusInternalServerError, s.both("internal_error"))
 			}
 		}
 		level := slog.LevelInfo

@@ -223,7 +223,7 @@ func TestServer(t *testing.T) {
 				if err := json.Unmarshal(body, &got); err != nil {
 					t.Fatal(err)
 				}
-				want := bot.Reply{Answer: fallbackAnswer, Target: "none", Sources: []bot.Source{}}
+				want := bot.Reply{Answer: channelText("http", "zh", "failed"), Target: "none", Sources: []bot.Source{}}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("fallback (-want +got):\n%s", diff)
 				}
@@ -255,7 +255,7 @@ func TestServer(t *testing.T) {
 			wantStatus: http.StatusOK,
 			wantType:   "application/json; charset=utf-8",
 			check: func(t *testing.T, _ *http.Response, body []byte, logs string) {
-				if !strings.Contains(string(body), fallbackAnswer) {
+				if !strings.Contains(string(body), channelText("http", "zh", "failed")) {
 					t.Errorf("no fallback answer: %s", body)
 				}
 				if !strings.Contains(logs, "deadline exceeded") {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/knowledge"
 )
 
 // webChatRoutes are the routes the chat page needs besides POST
@@ -14,9 +15,10 @@ var webChatRoutes = []string{
 	"POST /v1/messages/image", "/v1/messages/image",
 }
 
-// mountWebChat sets up the screenshot intake and mounts webChatRoutes.
-func (s *Server) mountWebChat(opts Options) {
-	s.screens = &channel.Screens{OCR: opts.OCR, MaxBytes: opts.MaxImageBytes, Logger: s.log}
+// mountWebChat sets up the screenshot intake, saying texts, and mounts
+// webChatRoutes.
+func (s *Server) mountWebChat(opts Options, texts knowledge.Texts) {
+	s.screens = &channel.Screens{OCR: opts.OCR, MaxBytes: opts.MaxImageBytes, Logger: s.log, Texts: texts}
 	if s.screens.MaxBytes <= 0 {
 		s.screens.MaxBytes = channel.DefaultMaxImageBytes
 	}

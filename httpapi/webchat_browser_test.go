@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/posbot/posbot/bot/bottest"
-	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/redact"
 )
@@ -333,8 +332,8 @@ func TestWebChatInChromium(t *testing.T) {
 			waitBots("the answer to the broken picture", n+1)
 			var polite string
 			p.run(lastBot+`.innerText.trim()`, &polite)
-			if polite != channel.TextUnreadable {
-				t.Errorf("broken picture answered %q, want %q", polite, channel.TextUnreadable)
+			if want := channelText("screens", "zh", "image_unreadable"); polite != want {
+				t.Errorf("broken picture answered %q, want %q", polite, want)
 			}
 		})
 	}

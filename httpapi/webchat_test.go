@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/bot/bottest"
-	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/ocr/ocrtest"
 )
@@ -80,7 +79,7 @@ func TestFeedbackEndpoint(t *testing.T) {
 		{name: "unsolved", method: "POST", body: `{"conversation_id":"c-1","solved":false}`,
 			wantStatus: 200, wantIntent: bot.IntentUnsolved, wantAnswer: "答：unsolved"},
 		{name: "engine fails", method: "POST", body: `{"conversation_id":"c-1","solved":false}`, engineErr: errors.New("boom"),
-			wantStatus: 200, wantIntent: bot.IntentUnsolved, wantAnswer: fallbackAnswer},
+			wantStatus: 200, wantIntent: bot.IntentUnsolved, wantAnswer: channelText("http", "zh", "failed")},
 		{name: "no conversation", method: "POST", body: `{"solved":true}`, wantStatus: 400, wantError: "请先发一条消息"},
 		{name: "bad conversation", method: "POST", body: `{"conversation_id":"a/b","solved":true}`, wantStatus: 400, wantError: "conversation_id is required"},
 		{name: "no verdict", method: "POST", body: `{"conversation_id":"c-1"}`, wantStatus: 400, wantError: "solved is required"},
@@ -255,11 +254,11 @@ func TestImageEndpoint(t *testing.T) {
 		wantNotice string
 		wantCode   string
 	}{
-		{name: "broken image", srv: withOCR, img: []byte("\x89PNG\r\n\x1a\n but not really"), wantAnswer: channel.TextUnreadable},
-		{name: "not an image at all", srv: withOCR, img: []byte("%PDF-1.4 hello"), wantAnswer: channel.TextUnreadable},
+		{name: "broken image", srv: withOCR, img: []byte("\x89PNG\r\n\x1a\n but not really"), wantAnswer: channelText("screens", "zh", "image_unreadable")},
+		{name: "not an image at all", srv: withOCR, img: []byte("%PDF-1.4 hello"), wantAnswer: channelText("screens", "zh", "image_unreadable")},
 		{name: "broken image with a caption", srv: withOCR, fields: map[string]string{"text": "交易失败51"}, img: []byte("garbage"),
-			wantNotice: channel.TextUnreadableCaption, wantCode: "51"},
-		{name: "no OCR", srv: New(e, Options{Logger: quiet}), img: png, wantAnswer: channel.TextUnreadable},
+			wantNotice: channelText("screens", "zh", "image_unreadable_caption"), wantCode: "51"},
+		{name: "no OCR", srv: New(e, Options{Logger: quiet}), img: png, wantAnswer: channelText("screens", "zh", "image_unreadable")},
 	}
 	for _, tt := range polite {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ type Base struct {
 	dialogue *Dialogue
 	texts    Texts
 	handoff  *Handoff
+	channels *ChannelTexts
 	matcher  func() *Matcher
 	source   string
 }
@@ -57,7 +58,7 @@ var embeddedBase = sync.OnceValues(func() (*Base, error) {
 })
 
 // Load reads every data/*.yaml file of fsys (the passages), the lexicons
-// of data/lexicon/ and the dialogue and handoff texts of data/dialogue/,
+// of data/lexicon/ and the dialogue, handoff and channel texts of data/dialogue/,
 // and validates them together. It returns all validation problems at once, joined.
 func Load(fsys fs.FS) (*Base, error) {
 	names, err := fs.Glob(fsys, "data/*.yaml")
@@ -93,7 +94,11 @@ func Load(fsys fs.FS) (*Base, error) {
 	if b.handoff, err = loadHandoff(fsys); err != nil {
 		return nil, err
 	}
-	if err := errors.Join(b.validateDialogue(), b.handoff.validate(b.lexicons.Languages())); err != nil {
+	if b.channels, err = loadChannels(fsys); err != nil {
+		return nil, err
+	}
+	langs := b.lexicons.Languages()
+	if err := errors.Join(b.validateDialogue(), b.handoff.validate(langs), b.channels.validate(langs, b.handoff)); err != nil {
 		return nil, fmt.Errorf("invalid knowledge base: %w", err)
 	}
 	b.matcher = sync.OnceValue(func() *Matcher { return NewMatcher(b.lexicons) })

@@ -37,6 +37,7 @@ type snapshot struct {
 	Dialogue   *Dialogue
 	Texts      Texts
 	Handoff    *Handoff
+	Channels   *ChannelTexts
 }
 
 // SourceHash identifies the data files of fsys: a SHA-256 over their names
@@ -76,7 +77,8 @@ func SourceHash(fsys fs.FS) (string, error) {
 // encodeSnapshot writes b as a snapshot of the data files with hash source.
 func encodeSnapshot(b *Base, source string) ([]byte, error) {
 	var buf bytes.Buffer
-	s := snapshot{SourceHash: source, Passages: b.passages, Lexicons: b.lexicons, Dialogue: b.dialogue, Texts: b.texts, Handoff: b.handoff}
+	s := snapshot{SourceHash: source, Passages: b.passages, Lexicons: b.lexicons, Dialogue: b.dialogue, Texts: b.texts, Handoff: b.handoff,
+		Channels: b.channels}
 	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
 		return nil, fmt.Errorf("encode knowledge snapshot: %w", err)
 	}
@@ -92,11 +94,12 @@ func fromSnapshot(data []byte, source string) (*Base, bool) {
 	}
 	// Templates do not travel in gob: parse them again (they were
 	// validated when the snapshot was made).
-	if s.Handoff == nil || s.Handoff.compile() != nil {
+	if s.Handoff == nil || s.Channels == nil || s.Handoff.compile() != nil {
 		return nil, false
 	}
 	b := &Base{byID: make(map[string]int, len(s.Passages)), byCode: map[string]int{},
-		passages: s.Passages, lexicons: s.Lexicons, dialogue: s.Dialogue, texts: s.Texts, handoff: s.Handoff}
+		passages: s.Passages, lexicons: s.Lexicons, dialogue: s.Dialogue, texts: s.Texts, handoff: s.Handoff,
+		channels: s.Channels}
 	for i, p := range b.passages {
 		b.byID[p.ID] = i
 		if p.Code != "" {

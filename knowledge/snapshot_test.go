@@ -46,6 +46,7 @@ func sameKnowledge(t *testing.T, a, b *Base) bool {
 		cmp.Diff(a.passages, b.passages, opt), cmp.Diff(a.lexicons, b.lexicons, opt),
 		cmp.Diff(a.dialogue, b.dialogue, opt), cmp.Diff(a.texts, b.texts, opt),
 		cmp.Diff(a.handoff, b.handoff, opt, cmpopts.IgnoreUnexported(Handoff{})),
+		cmp.Diff(a.channels, b.channels, opt),
 	} {
 		if d != "" {
 			t.Logf("snapshot differs (-snapshot +yaml):\n%.2000s", d)

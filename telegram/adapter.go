@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 )
 
@@ -126,6 +128,10 @@ type Deps struct {
 	// Handoff is where agents in the AgentChatID group claim, answer and
 	// close tickets; nil means the group is not a desk.
 	Handoff *handoff.Service
+	// Base holds what the adapter says in its own words (channels.yaml's
+	// telegram texts and the desk's); nil means the embedded knowledge
+	// base.
+	Base *knowledge.Base
 }
 
 // Adapter is the Telegram channel. Build it with New, then call Run; in
@@ -145,6 +151,9 @@ type Adapter struct {
 	polled   *offsets // the updates long polling fetched and has not finished
 	options  *optionMemory
 	handoff  *handoff.Service
+	texts    knowledge.Texts      // to merchants
+	desk     knowledge.AgentTexts // to agents
+	ticket   *regexp.Regexp       // finds the ticket a desk message names
 
 	registered atomic.Bool
 }
@@ -159,6 +168,11 @@ func New(ctx context.Context, cfg Config, e channel.Engine, d Deps) (*Adapter, e
 		return nil, errors.New("telegram: nil engine")
 	}
 	cfg = withDefaults(cfg)
+	base, err := channel.Knowledge(d.Base)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	texts := base.ChannelTexts()
 	a := &Adapter{
 		cfg:     cfg,
 		engine:  e,
@@ -168,7 +182,10 @@ func New(ctx context.Context, cfg Config, e channel.Engine, d Deps) (*Adapter, e
 		client:  d.HTTPClient,
 		options: &optionMemory{},
 		handoff: d.Handoff,
+		texts:   texts.For("telegram"),
+		desk:    texts.Agent,
 	}
+	a.ticket = a.ticketPattern()
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -184,7 +201,7 @@ func New(ctx context.Context, cfg Config, e channel.Engine, d Deps) (*Adapter, e
 		// sends as PollTimeout-1s; every call also has its own deadline.
 		a.client = &http.Client{Timeout: cfg.PollTimeout + 10*time.Second}
 	}
-	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
+	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log, Texts: texts.For("screens")}
 	a.polled = newOffsets()
 	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
 		Timeout: cfg.UpdateTimeout, Drain: cfg.ShutdownGrace, Logger: a.log, OnDrop: a.dropped}, a.process)
@@ -325,7 +342,7 @@ func (a *Adapter) accept(ctx context.Context, upd *models.Update, raw []byte) (q
 	}
 	key := conversationID(in.chatID)
 	if a.fromAgentChat(in) {
-		key = deskKey(in)
+		key = a.deskKey(in)
 	}
 	if err := a.inbox.Put(ctx, key, raw); err != nil {
 		a.log.Warn("update not queued; Telegram delivers it again", "update_id", upd.ID, "chat_id", in.chatID, "err", err)

@@ -666,17 +666,18 @@ func TestPerChatOrder(t *testing.T) {
 func TestUpdateDeadline(t *testing.T) {
 	t.Parallel()
 	e := &fakeEngine{handle: func(ctx context.Context, m bot.Message) (bot.Reply, error) {
-		if m.Text == "slow" {
+		if strings.Contains(m.Text, "slow") || strings.Contains(m.Text, "慢") {
 			<-ctx.Done()
 			return bot.Reply{}, ctx.Err()
 		}
 		return bot.Reply{Answer: "fast"}, nil
 	}}
 	h := start(t, setup{engine: e, config: func(c *telegram.Config) { c.UpdateTimeout = 300 * time.Millisecond }})
-	h.api.push(textUpdate(1, 9500, "slow"), textUpdate(2, 9500, "next"))
-	got := h.api.waitMessages(t, 9500, 2)
-	if !strings.Contains(got[0].Text, "抱歉") || got[1].Text != "fast" {
-		t.Errorf("replies %+v, want an apology then the next answer", got)
+	h.api.push(textUpdate(1, 9500, "这次很慢"), textUpdate(2, 9500, "the terminal is slow"), textUpdate(3, 9500, "next"))
+	got := h.api.waitMessages(t, 9500, 3)
+	// The apology is in the language of the message it answers.
+	if got[0].Text != text(t, "telegram", "zh", "failed") || got[1].Text != text(t, "telegram", "en", "failed") || got[2].Text != "fast" {
+		t.Errorf("replies %+v, want an apology in Chinese, one in English, then the next answer", got)
 	}
 }
 
@@ -744,6 +745,10 @@ func TestCommands(t *testing.T) {
 		if !strings.Contains(got[i].Text, tt.want) {
 			t.Errorf("%s: reply %q lacks %q", tt.cmd, got[i].Text, tt.want)
 		}
+	}
+	// /start greets in both languages: Telegram has not said which one the merchant writes.
+	if want := text(t, "telegram", "zh", "start") + "\n\n" + text(t, "telegram", "en", "start"); got[0].Text != want {
+		t.Errorf("/start: %q, want %q", got[0].Text, want)
 	}
 	if n := e.resets.Load(); n != 1 {
 		t.Errorf("engine.Reset called %d times, want 1", n)
@@ -833,7 +838,7 @@ func TestHangingDownloadDoesNotDelayOtherChats(t *testing.T) {
 		t.Errorf("%d of %d other chats answered while the download hung (hanging: %d)", answered, others, hanging)
 	}
 	m := h.api.waitMessages(t, stuck, 1)[0]
-	if m.Text != channel.TextUnreadable {
-		t.Errorf("the merchant whose download hung got %q, want %q", m.Text, channel.TextUnreadable)
+	if want := text(t, "screens", "zh", "image_unreadable"); m.Text != want {
+		t.Errorf("the merchant whose download hung got %q, want %q", m.Text, want)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -31,10 +30,6 @@ const deskName = "telegram"
 
 // Callback data of the ticket buttons: "tk:claim:<id>", "tk:close:<id>".
 const cbTicket = "tk:"
-
-// ticketRef finds the ticket a desk message is about: every message posted
-// to the group names it as "工单 #<id>".
-var ticketRef = regexp.MustCompile(`工单 #(\d+)`)
 
 // Send implements handoff.Sender: it writes to a merchant's chat
 // ("tg:<chat id>") at any time, not only in reply to an update.
@@ -68,15 +63,15 @@ func (d desk) Post(ctx context.Context, t handoff.Ticket, e handoff.Event) (stri
 	switch e.Kind {
 	case handoff.EventOpened:
 		replyTo = 0
-		kb = ticketKeyboard(t.ID, true)
+		kb = d.a.ticketKeyboard(t.ID, true)
 	case handoff.EventReminder, handoff.EventReleased:
-		kb = ticketKeyboard(t.ID, true)
+		kb = d.a.ticketKeyboard(t.ID, true)
 	case handoff.EventClaimed:
-		kb = ticketKeyboard(t.ID, false)
+		kb = d.a.ticketKeyboard(t.ID, false)
 	}
 	text := d.a.handoff.EventText(t, e)
 	if e.Kind == handoff.EventOpened {
-		text = "🆕 " + text + "\n\n回复本消息即可回复商户。"
+		text = d.a.deskText("opened", text)
 	}
 	id, err := d.a.post(ctx, d.a.cfg.AgentChatID, text, kb, replyTo)
 	if err != nil {
@@ -88,12 +83,12 @@ func (d desk) Post(ctx context.Context, t handoff.Ticket, e handoff.Event) (stri
 	return "", nil
 }
 
-func ticketKeyboard(id int64, claim bool) *inlineKeyboard {
+func (a *Adapter) ticketKeyboard(id int64, claim bool) *inlineKeyboard {
 	var row []inlineButton
 	if claim {
-		row = append(row, inlineButton{Text: "✋ 接手 Claim", CallbackData: fmt.Sprintf("%sclaim:%d", cbTicket, id)})
+		row = append(row, inlineButton{Text: a.deskText("claim_button"), CallbackData: fmt.Sprintf("%sclaim:%d", cbTicket, id)})
 	}
-	row = append(row, inlineButton{Text: "✅ 关闭 Close", CallbackData: fmt.Sprintf("%sclose:%d", cbTicket, id)})
+	row = append(row, inlineButton{Text: a.deskText("close_button"), CallbackData: fmt.Sprintf("%sclose:%d", cbTicket, id)})
 	return &inlineKeyboard{InlineKeyboard: [][]inlineButton{row}}
 }
 
@@ -105,20 +100,20 @@ func (a *Adapter) fromAgentChat(in incoming) bool {
 // deskKey is the inbox key of an agent group update: its ticket, so
 // one ticket's actions keep their order and different tickets run in
 // parallel.
-func deskKey(in incoming) string {
-	if id := ticketOf(in); id != 0 {
+func (a *Adapter) deskKey(in incoming) string {
+	if id := a.ticketOf(in); id != 0 {
 		return "desk:" + strconv.FormatInt(id, 10)
 	}
 	return "desk"
 }
 
 // ticketOf is the ticket an agent group update is about, 0 if none.
-func ticketOf(in incoming) int64 {
+func (a *Adapter) ticketOf(in incoming) int64 {
 	if in.kind == kindCallback {
 		_, id := parseTicketCallback(in.data)
 		return id
 	}
-	if m := ticketRef.FindStringSubmatch(in.replyText); m != nil {
+	if m := a.ticket.FindStringSubmatch(in.replyText); m != nil {
 		id, _ := strconv.ParseInt(m[1], 10, 64)
 		return id
 	}
@@ -143,7 +138,7 @@ func parseTicketCallback(data string) (action string, id int64) {
 // /tickets lists the open tickets. Anything else is the agents' own talk.
 func (a *Adapter) deskUpdate(ctx context.Context, in incoming) {
 	ctx = logging.With(ctx, "update_id", in.updateID)
-	id := ticketOf(in)
+	id := a.ticketOf(in)
 	switch in.kind {
 	case kindCallback:
 		action, _ := parseTicketCallback(in.data)
@@ -152,15 +147,15 @@ func (a *Adapter) deskUpdate(ctx context.Context, in incoming) {
 		switch action {
 		case "claim":
 			_, err = a.handoff.Claim(ctx, id, in.from, deskName)
-			notice = fmt.Sprintf("已接手工单 #%d", id)
+			notice = a.deskText("claimed", id)
 		case "close":
 			_, err = a.handoff.Close(ctx, id, in.from, deskName)
-			notice = fmt.Sprintf("已关闭工单 #%d", id)
+			notice = a.deskText("closed", id)
 		default:
-			notice = textStaleButton
+			notice = a.deskText("stale_button")
 		}
 		if err != nil {
-			notice = deskError(id, err)
+			notice = a.deskError(id, err)
 			a.log.Info("ticket action refused", "ticket_id", id, "action", action, "err", err)
 		}
 		if _, err := a.bot.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: in.queryID, Text: notice}); err != nil {
@@ -173,7 +168,7 @@ func (a *Adapter) deskUpdate(ctx context.Context, in incoming) {
 		key := fmt.Sprintf("tg:%d:%d", in.chatID, in.messageID)
 		if _, err := a.handoff.Reply(ctx, id, in.from, in.text, key, deskName); err != nil {
 			a.log.Info("agent reply not relayed", "ticket_id", id, "err", err)
-			_, _ = a.post(ctx, in.chatID, deskError(id, err), nil, in.messageID)
+			_, _ = a.post(ctx, in.chatID, a.deskError(id, err), nil, in.messageID)
 		}
 	case kindCommand:
 		if in.command == "tickets" && (in.target == "" || strings.EqualFold(in.target, a.username)) {
@@ -181,7 +176,7 @@ func (a *Adapter) deskUpdate(ctx context.Context, in incoming) {
 		}
 	case kindImage, kindOther:
 		if id != 0 {
-			_, _ = a.post(ctx, in.chatID, fmt.Sprintf("工单 #%d：目前只能把文字转给商户，请用文字回复。", id), nil, in.messageID)
+			_, _ = a.post(ctx, in.chatID, a.deskText("text_only", id), nil, in.messageID)
 		}
 	}
 }
@@ -191,35 +186,32 @@ func (a *Adapter) listTickets(ctx context.Context, in incoming) {
 	ts, err := a.handoff.Active(ctx)
 	if err != nil {
 		a.log.Warn("tickets not listed", "err", err)
-		_ = a.reply(ctx, in.chatID, "暂时读不到工单，请稍后再试。", nil)
+		_ = a.reply(ctx, in.chatID, a.deskText("list_failed"), nil)
 		return
 	}
 	if len(ts) == 0 {
-		_ = a.reply(ctx, in.chatID, "现在没有待处理的工单。", nil)
+		_ = a.reply(ctx, in.chatID, a.deskText("list_empty"), nil)
 		return
 	}
 	var b strings.Builder
 	for _, t := range ts {
-		who := "待接手"
-		if t.ClaimedBy != "" {
-			who = t.ClaimedBy
-		}
-		fmt.Fprintf(&b, "工单 #%d · %s · %s · %s · %s\n", t.ID, t.Priority, or(t.Code, "无应答码"), who, t.CreatedAt.Format("01-02 15:04"))
+		who := or(t.ClaimedBy, a.deskText("unclaimed"))
+		b.WriteString(a.deskText("list_line", t.ID, t.Priority, or(t.Code, a.deskText("no_code")), who, t.CreatedAt.Format("01-02 15:04")) + "\n")
 	}
 	_ = a.reply(ctx, in.chatID, b.String(), nil)
 }
 
 // deskError tells an agent why a ticket action did not happen.
-func deskError(id int64, err error) string {
+func (a *Adapter) deskError(id int64, err error) string {
 	switch {
 	case errors.Is(err, handoff.ErrClosed):
-		return fmt.Sprintf("工单 #%d 已关闭，消息没有转给商户。", id)
+		return a.deskText("ticket_closed", id)
 	case errors.Is(err, handoff.ErrClaimed):
-		return fmt.Sprintf("工单 #%d 已由其他客服接手。", id)
+		return a.deskText("ticket_claimed", id)
 	case errors.Is(err, handoff.ErrNotFound):
-		return fmt.Sprintf("找不到工单 #%d。", id)
+		return a.deskText("ticket_not_found", id)
 	}
-	return fmt.Sprintf("工单 #%d：没能送达商户，请稍后再试。", id)
+	return a.deskText("not_delivered", id)
 }
 
 // agentName names the agent who sent an update: @username, or the first

@@ -10,6 +10,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/logging"
 )
 
@@ -117,8 +118,8 @@ func (a *Adapter) handle(ctx context.Context, in incoming) {
 		a.image(ctx, in)
 	case kindCallback:
 		a.callback(ctx, in)
-	case kindOther:
-		a.say(ctx, in.chatID, textUnsupported)
+	case kindOther: // no words to tell the language by
+		a.say(ctx, in.chatID, a.text("zh", "unsupported"))
 	}
 	log.Debug("update handled", "kind", int(in.kind), "latency_ms", time.Since(start).Milliseconds())
 }
@@ -129,19 +130,19 @@ func (a *Adapter) command(ctx context.Context, in incoming) {
 	}
 	switch in.command {
 	case "start":
-		a.say(ctx, in.chatID, textStart)
+		a.say(ctx, in.chatID, a.startText())
 	case "human":
 		a.answer(ctx, in.chatID, bot.Message{Intent: bot.IntentHuman})
 	case "reset":
 		a.options.forget(in.chatID)
 		if err := a.engine.Reset(ctx, conversationID(in.chatID)); err != nil {
 			a.log.Error("reset failed", "chat_id", in.chatID, "err", err)
-			a.say(ctx, in.chatID, textFailed)
+			a.say(ctx, in.chatID, a.text("zh", "failed"))
 			return
 		}
-		a.say(ctx, in.chatID, textReset)
+		a.say(ctx, in.chatID, a.text("zh", "reset"))
 	default: // "help" and anything unknown
-		a.say(ctx, in.chatID, textHelp)
+		a.say(ctx, in.chatID, a.text("zh", "help"))
 	}
 }
 
@@ -149,21 +150,22 @@ func (a *Adapter) command(ctx context.Context, in incoming) {
 // sends the reply.
 func (a *Adapter) answer(ctx context.Context, chatID int64, m bot.Message) {
 	m.ConversationID, m.Channel = conversationID(chatID), "telegram"
-	a.produce(ctx, chatID, func(ctx context.Context) (bot.Reply, error) {
+	a.produce(ctx, chatID, channel.Lang(m.Text), func(ctx context.Context) (bot.Reply, error) {
 		return a.engine.Handle(ctx, m)
 	})
 }
 
 // produce runs fn with the typing action on and sends its reply. When fn
-// fails (the update's deadline passed) the merchant is told to try again.
-func (a *Adapter) produce(ctx context.Context, chatID int64, fn func(context.Context) (bot.Reply, error)) {
+// fails (the update's deadline passed) the merchant is told to try again,
+// in lang, the language of what they sent.
+func (a *Adapter) produce(ctx context.Context, chatID int64, lang string, fn func(context.Context) (bot.Reply, error)) {
 	stop := a.typing(ctx, chatID)
 	r, err := fn(ctx)
 	stop()
 	if err != nil {
 		a.log.Error("no answer", "chat_id", chatID, "err", err)
 		// The update's own context may be spent; a reply has time of its own.
-		a.say(ctx, chatID, textFailed)
+		a.say(ctx, chatID, a.text(lang, "failed"))
 		return
 	}
 	a.sendReply(ctx, chatID, r)
@@ -175,7 +177,7 @@ func (a *Adapter) sendReply(ctx context.Context, chatID int64, r bot.Reply) {
 	if r.Silent {
 		return
 	}
-	kb := keyboard(r)
+	kb := a.keyboard(r)
 	if len(r.Options) > 0 {
 		a.options.put(chatID, r.Options, time.Now())
 	}
@@ -200,8 +202,8 @@ func (a *Adapter) callback(ctx context.Context, in incoming) {
 		}
 	}
 	notice := ""
-	if cb.kind == "" {
-		notice = textStaleButton
+	if cb.kind == "" { // no words to tell the language by
+		notice = a.text("zh", "stale_button")
 	}
 	if _, err := a.bot.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: in.queryID, Text: notice}); err != nil {
 		a.log.Debug("callback query not answered", "chat_id", in.chatID, "err", a.scrub(err))
@@ -213,7 +215,7 @@ func (a *Adapter) callback(ctx context.Context, in incoming) {
 		a.answer(ctx, in.chatID, bot.Message{Text: text})
 	case "fb":
 		conv := conversationID(in.chatID)
-		a.produce(ctx, in.chatID, func(ctx context.Context) (bot.Reply, error) {
+		a.produce(ctx, in.chatID, "zh", func(ctx context.Context) (bot.Reply, error) {
 			return a.engine.Feedback(ctx, conv, cb.solved)
 		})
 	default:

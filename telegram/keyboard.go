@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/posbot/posbot/bot"
 )
@@ -32,20 +31,18 @@ type inlineButton struct {
 }
 
 // keyboard builds the buttons of a reply: one row per option, and 解决了 /
-// 没解决 under a diagnostic answer. It returns nil when there are none.
-func keyboard(r bot.Reply) *inlineKeyboard {
+// 没解决 under a diagnostic answer, in its language. It returns nil when
+// there are none.
+func (a *Adapter) keyboard(r bot.Reply) *inlineKeyboard {
 	var rows [][]inlineButton
 	for i, o := range r.Options {
 		rows = append(rows, []inlineButton{{Text: o, CallbackData: optionData(i, o)}})
 	}
 	if diagnostic(r) {
-		solved, unsolved := "✅ 解决了", "❌ 没解决"
-		if !hasHan(r.Answer) {
-			solved, unsolved = "✅ Solved", "❌ Not solved"
-		}
+		lang := answerLang(r.Answer)
 		rows = append(rows, []inlineButton{
-			{Text: solved, CallbackData: cbSolved},
-			{Text: unsolved, CallbackData: cbUnsolved},
+			{Text: a.text(lang, "solved_button"), CallbackData: cbSolved},
+			{Text: a.text(lang, "unsolved_button"), CallbackData: cbUnsolved},
 		})
 	}
 	if rows == nil {
@@ -68,15 +65,6 @@ func optionData(i int, text string) string {
 		return cbSay + text
 	}
 	return cbOption + strconv.Itoa(i)
-}
-
-func hasHan(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
-		}
-	}
-	return false
 }
 
 // callback is a parsed button press.

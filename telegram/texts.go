@@ -1,34 +1,58 @@
 package telegram
 
-// The adapter's own texts. Everything else the merchant reads comes from the
-// engine.
-const (
-	textStart = `您好！我是 POS 刷卡故障助手。
-刷卡机显示“交易失败”时，请把屏幕上的应答码（例如 51、A0）或提示文字发给我，也可以直接拍一张屏幕照片发过来，我会告诉您原因和处理办法。
-
-请不要发送完整卡号、密码或 CVN 码。
-
-/help 使用说明
-/human 转人工客服
-/reset 重新开始
-
-Hello! Send me the code or the message on your card terminal's screen, or a photo of it.`
-
-	textHelp = `使用说明：
-1. 发送屏幕上的应答码或提示文字，例如“交易失败 51”。
-2. 或者拍一张终端屏幕的照片发过来（请拍清楚文字）。
-3. 我提问时，可以直接点选按钮回答。
-4. 按步骤处理后，请点“解决了”或“没解决”告诉我结果。
-
-/human 转人工客服
-/reset 清除本次对话，重新开始
-请不要发送完整卡号、密码或 CVN 码。`
-
-	textReset = "好的，本次对话已清除。请重新描述问题，或发送屏幕上的代码。"
-
-	textFailed = "抱歉，我这边处理出了点问题。请稍后再发一次，或者发送 /human 联系人工客服。"
-
-	textUnsupported = "我目前能看懂文字和图片。请把终端屏幕上的应答码或提示文字打出来，或者拍一张屏幕照片发给我。"
-
-	textStaleButton = "这个按钮已失效，请直接输入您的回答。"
+import (
+	"regexp"
+	"strings"
+	"unicode"
 )
+
+// What the adapter says in its own words is data: the knowledge base's
+// data/dialogue/channels.yaml, its telegram texts (and common's) to
+// merchants and its agent texts on the desk, checked at load against the
+// keys knowledge.ChannelMerchantTexts["telegram"] and
+// knowledge.ChannelAgentTexts name. TestTextKeys checks that those are the
+// keys this package uses: call text and deskText with a literal key.
+// Everything else the merchant reads comes from the engine and the handoff.
+
+// text is merchant text key in lang, formatted with args.
+func (a *Adapter) text(lang, key string, args ...any) string {
+	return a.texts.Get(lang, key, args...)
+}
+
+// deskText is agent text key, formatted with args.
+func (a *Adapter) deskText(key string, args ...any) string {
+	return a.desk.Get(key, args...)
+}
+
+// startText greets a merchant on /start in both languages, Chinese first:
+// Telegram has not told posbot which one the merchant writes.
+func (a *Adapter) startText() string {
+	return a.text("zh", "start") + "\n\n" + a.text("en", "start")
+}
+
+// ticketPattern finds the ticket a desk message is about: every message
+// posted to the group names it as agent text ticket does ("工单 #<id>"),
+// which the knowledge base checks of every title and event line.
+func (a *Adapter) ticketPattern() *regexp.Regexp {
+	before, after, _ := strings.Cut(a.deskText("ticket"), "%d") // without arguments, the text as written
+	return regexp.MustCompile(regexp.QuoteMeta(before) + `(\d+)` + regexp.QuoteMeta(after))
+}
+
+// answerLang is the language a reply is written in: "en" when it holds
+// more Latin letters than Chinese characters (an English answer names its
+// Chinese sources, and 商户号 beside merchant ID), else "zh".
+func answerLang(answer string) string {
+	han, latin := 0, 0
+	for _, r := range answer {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
+			latin++
+		}
+	}
+	if latin > han {
+		return "en"
+	}
+	return "zh"
+}

@@ -19,6 +19,7 @@ package wechat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/handoff"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/wxapi"
 )
@@ -108,6 +110,9 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Base holds what the adapter says in its own words (channels.yaml's
+	// wechat texts); nil means the embedded knowledge base.
+	Base *knowledge.Base
 }
 
 // Adapter is the Official Account channel. Build it with New, mount
@@ -124,6 +129,7 @@ type Adapter struct {
 	cipher  *wxapi.Cipher // nil in plaintext mode
 	inbox   *channel.Inbox
 	now     func() time.Time
+	texts   knowledge.Texts
 	waiting sync.Map // dedup key → *channel.Handover[[]string] of a callback waiting here
 }
 
@@ -142,7 +148,12 @@ func New(cfg Config, e channel.Engine, d Deps) (*Adapter, error) {
 		return nil, errors.New("wechat: AppID and AppSecret are required")
 	}
 	cfg = withDefaults(cfg)
-	a := &Adapter{cfg: cfg, engine: e, dedup: d.Dedup, log: d.Logger, http: d.HTTPClient, now: d.Now}
+	base, err := channel.Knowledge(d.Base)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: %w", err)
+	}
+	texts := base.ChannelTexts()
+	a := &Adapter{cfg: cfg, engine: e, dedup: d.Dedup, log: d.Logger, http: d.HTTPClient, now: d.Now, texts: texts.For("wechat")}
 	if cfg.AESKey != "" {
 		c, err := wxapi.NewCipher(cfg.Token, cfg.AESKey, cfg.AppID)
 		if err != nil {
@@ -165,7 +176,7 @@ func New(cfg Config, e channel.Engine, d Deps) (*Adapter, error) {
 	}
 	a.api = wxapi.New(wxapi.Config{BaseURL: cfg.APIURL, HTTPClient: a.http,
 		Token: wxapi.StableToken(cfg.AppID, cfg.AppSecret), Now: a.now})
-	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
+	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log, Texts: texts.For("screens")}
 	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
 		Timeout: cfg.Timeout, Drain: cfg.ShutdownGrace, Logger: a.log}, a.process)
 	return a, nil

@@ -130,8 +130,8 @@ func (a *Adapter) produce(ctx context.Context, in incoming) []string {
 	case kindText:
 		return a.answer(ctx, in.openID, bot.Message{Text: in.text})
 	case kindVoice:
-		if strings.TrimSpace(in.text) == "" {
-			return []string{textVoiceUnrecognised}
+		if strings.TrimSpace(in.text) == "" { // no words to tell the language by
+			return split(a.text("zh", "voice_unrecognised"))
 		}
 		return a.answer(ctx, in.openID, bot.Message{Text: in.text})
 	case kindImage:
@@ -148,22 +148,23 @@ func (a *Adapter) produce(ctx context.Context, in incoming) []string {
 			parts = append(parts, a.answer(ctx, in.openID, sc.Message)...)
 		}
 		return parts
-	case kindSubscribe:
-		return split(textWelcome)
+	case kindSubscribe: // nothing written yet to tell the language by
+		return split(a.text("zh", "welcome"))
 	case kindOther:
-		return split(textUnsupported)
+		return split(a.text("zh", "unsupported"))
 	}
 	return nil
 }
 
 // answer hands a message to the engine (handoff.Gate) and returns the
-// reply's text; an engine failure becomes an apology.
+// reply's text; an engine failure becomes an apology in the message's
+// language.
 func (a *Adapter) answer(ctx context.Context, openID string, m bot.Message) []string {
 	m.ConversationID, m.Channel = conversationID(openID), "wechat"
 	r, err := a.engine.Handle(ctx, m)
 	if err != nil {
 		a.log.ErrorContext(ctx, "no answer", "open_id", openID, "err", err)
-		return split(textFailed)
+		return split(a.text(channel.Lang(m.Text), "failed"))
 	}
 	if r.Silent { // a person owns the conversation: the message went to them
 		return nil

@@ -21,6 +21,7 @@ package wecom
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/dedup"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/wxapi"
 )
@@ -113,6 +115,10 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Base holds what the adapter says in its own words (channels.yaml's
+	// wecom texts, and handoff.yaml's "closed" when a servicer ends a
+	// session); nil means the embedded knowledge base.
+	Base *knowledge.Base
 }
 
 // Adapter is the WeCom customer service channel. Build it with New, mount
@@ -130,6 +136,8 @@ type Adapter struct {
 	cipher  *wxapi.Cipher
 	inbox   *channel.Inbox
 	now     func() time.Time
+	texts   knowledge.Texts // channels.yaml's
+	handoff knowledge.Texts // handoff.yaml's, to merchants
 
 	syncCtx context.Context // done when Run stops: no more pulls
 	stop    context.CancelFunc
@@ -172,8 +180,15 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = channel.DefaultSendTimeout
 	}
+	base, err := channel.Knowledge(d.Base)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: %w", err)
+	}
+	if base.Handoff() == nil {
+		return nil, errors.New("wecom: the knowledge base has no handoff texts (data/dialogue/handoff.yaml)")
+	}
 	a := &Adapter{cfg: cfg, engine: e, cursors: d.Cursors, dedup: d.Dedup, locker: d.Locker, log: d.Logger,
-		cipher: c, now: d.Now, pending: map[string]*pull{}}
+		cipher: c, now: d.Now, pending: map[string]*pull{}, texts: base.ChannelTexts().For("wecom"), handoff: base.Handoff().Merchant}
 	if a.cursors == nil {
 		a.cursors = &MemoryCursors{}
 	}
@@ -195,7 +210,7 @@ func New(cfg Config, e channel.Handler, d Deps) (*Adapter, error) {
 		hc = &http.Client{Timeout: wxapi.DefaultTimeout}
 	}
 	a.api = wxapi.New(wxapi.Config{BaseURL: cfg.APIURL, HTTPClient: hc, Token: wxapi.CorpToken(cfg.CorpID, cfg.Secret), Now: a.now})
-	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log}
+	a.screens = &channel.Screens{OCR: d.OCR, MaxBytes: cfg.MaxImageBytes, Logger: a.log, Texts: base.ChannelTexts().For("screens")}
 	a.inbox = channel.NewInbox(channel.InboxConfig{Store: d.Inbox, Workers: cfg.Workers, QueueSize: cfg.QueueSize,
 		Timeout: cfg.Timeout, Drain: cfg.ShutdownGrace, Logger: a.log}, a.process)
 	a.syncCtx, a.stop = context.WithCancel(context.Background())

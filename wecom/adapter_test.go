@@ -289,8 +289,9 @@ func TestHandoff(t *testing.T) {
 			// The servicer ends the session; the bot says so and answers again.
 			api.ended(u)
 			notify(t, r.url, false)
-			if got := api.texts(t, u, 3); !strings.Contains(got[2], "结束") {
-				t.Errorf("end notice %q", got[2])
+			// It says what the handoff says when an agent closes a case.
+			if got, want := api.texts(t, u, 3)[2], bottest.Base(t).Handoff().Merchant.Get("zh", "closed"); got != want {
+				t.Errorf("end notice %q, want %q", got, want)
 			}
 			api.customer(u, "交易失败 05")
 			notify(t, r.url, false)

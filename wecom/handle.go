@@ -31,12 +31,12 @@ func (a *Adapter) process(ctx context.Context, _ string, raw []byte) {
 // handle answers one pulled message on its customer's worker.
 func (a *Adapter) handle(ctx context.Context, in incoming) {
 	log := a.log.With("open_kfid", in.kfID, "external_userid", in.userID, "msgid", in.msgID)
-	switch in.kind {
+	switch in.kind { // events: no words to tell the language by
 	case kindWelcome:
-		a.onEvent(ctx, log, in.code, textWelcome)
+		a.onEvent(ctx, log, in.code, a.text("zh", "welcome"))
 		return
 	case kindEnded:
-		a.onEvent(ctx, log, in.code, textResumed)
+		a.onEvent(ctx, log, in.code, a.handoffText("zh", "closed"))
 		return
 	}
 	if a.served(ctx, log, in) {
@@ -97,10 +97,10 @@ func (a *Adapter) produce(ctx context.Context, in incoming) ([]string, bool) {
 		}
 		more, handover := a.answer(ctx, in, sc.Message)
 		return append(parts, more...), handover
-	case kindVoice:
-		return split(textVoice), false
+	case kindVoice: // no words to tell the language by
+		return split(a.text("zh", "voice")), false
 	}
-	return split(textUnsupported), false
+	return split(a.text("zh", "unsupported")), false
 }
 
 func (a *Adapter) answer(ctx context.Context, in incoming, m bot.Message) ([]string, bool) {
@@ -108,7 +108,7 @@ func (a *Adapter) answer(ctx context.Context, in incoming, m bot.Message) ([]str
 	r, err := a.engine.Handle(ctx, m)
 	if err != nil {
 		a.log.ErrorContext(ctx, "no answer", "external_userid", in.userID, "err", err)
-		return split(textFailed), false
+		return split(a.text(channel.Lang(m.Text), "failed")), false
 	}
 	if r.Silent {
 		return nil, false

@@ -1,15 +1,21 @@
 package wecom
 
-// The adapter's own texts. Everything else the customer reads comes from the
+// What the adapter says in its own words is data: the knowledge base's
+// data/dialogue/channels.yaml, its wecom texts (and common's), checked at
+// load against the keys knowledge.ChannelMerchantTexts["wecom"] names;
+// when a servicer ends a session, the merchant reads what the handoff says
+// when an agent closes a case (handoff.yaml's closed). TestTextKeys checks
+// that those are the keys this package uses: call text and handoffText
+// with a literal key. Everything else the customer reads comes from the
 // engine.
-const (
-	textWelcome = `您好！我是 POS 刷卡故障助手。刷卡机显示“交易失败”时，请把屏幕上的应答码（例如 51、A0）或提示文字发给我，也可以拍一张屏幕照片发过来。需要人工客服时，发送“转人工”。请不要发送完整卡号、密码或 CVN 码。`
 
-	textResumed = "人工客服已结束本次服务。还有问题的话，直接发给我即可，我会继续帮你排查。"
+// text is merchant text key in lang, formatted with args.
+func (a *Adapter) text(lang, key string, args ...any) string {
+	return a.texts.Get(lang, key, args...)
+}
 
-	textFailed = "抱歉，我这边处理出了点问题。请稍后再发一次，或者发送“转人工”联系人工客服。"
-
-	textUnsupported = "我目前能看懂文字和图片。请把终端屏幕上的应答码或提示文字打出来，或者拍一张屏幕照片发给我。"
-
-	textVoice = "语音我暂时听不了。请直接打字发送屏幕上的应答码或提示文字，例如“交易失败 51”，或者拍一张屏幕照片。"
-)
+// handoffText is handoff.yaml's merchant text key in lang, formatted with
+// args.
+func (a *Adapter) handoffText(lang, key string, args ...any) string {
+	return a.handoff.Get(lang, key, args...)
+}

@@ -1,5 +1,7 @@
-// Package channeltest holds the contract suite every channel.Feed must
-// pass, so the in-memory feed and the Redis one behave alike.
+// Package channeltest holds the contract suites every channel.Feed and
+// channel.InboxStore must pass, so the in-memory stores and the Redis ones
+// behave alike, and the check that a channel package asks the knowledge
+// base for the texts it requires (TextKeys).
 package channeltest
 
 import (

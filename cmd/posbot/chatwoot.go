@@ -13,6 +13,7 @@ import (
 	"github.com/posbot/posbot/chatwoot"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 )
 
@@ -90,13 +91,14 @@ func (c *chatwootChannel) wait() error { return <-c.done }
 // startChatwoot starts the Chatwoot Agent Bot answering with engine (not
 // the gate: Chatwoot decides who answers), keeping hs's tickets in step,
 // mounts its webhook on srv (so before srv serves) and registers it as
-// the handoff Sender of its conversations. It stops when ctx is done.
+// the handoff Sender of its conversations. What it says in its own words
+// is base's. It stops when ctx is done.
 func startChatwoot(ctx context.Context, cc chatwootConfig, engine channel.Handler, states handoff.States, st *stores,
-	reader ocr.Reader, hs *handoff.Service, srv *httpapi.Server, log *slog.Logger) (*chatwootChannel, error) {
+	reader ocr.Reader, hs *handoff.Service, base *knowledge.Base, srv *httpapi.Server, log *slog.Logger) (*chatwootChannel, error) {
 	a, err := chatwoot.New(chatwoot.Config{URL: cc.URL, Token: cc.Token, AccountID: cc.AccountID, WebhookSecret: cc.WebhookSecret,
 		ShutdownGrace: st.cfg.Drain},
 		engine, chatwoot.Deps{Handoffs: hs, States: states, Dedup: st.dedup(), OCR: reader, Logger: log,
-			Inbox: st.inbox(fmt.Sprintf("chatwoot:%d", cc.AccountID))})
+			Inbox: st.inbox(fmt.Sprintf("chatwoot:%d", cc.AccountID)), Base: base})
 	if err != nil {
 		return nil, fmt.Errorf("POSBOT_CHATWOOT_URL: %w", err)
 	}

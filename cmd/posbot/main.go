@@ -354,7 +354,7 @@ func startChannels(ctx context.Context, cc channelConfig, base *knowledge.Base, 
 	// One OCR for the web chat's screenshots, WeChat's and Chatwoot's pictures.
 	reader := newOCR(tc.TesseractPath, tc.OCRTimeout, log)
 	opts := st.httpOptions(svc, feed)
-	opts.OCR = reader
+	opts.OCR, opts.Base = reader, base
 	srv := httpapi.New(gate, opts)
 	svc.SetSender("http", srv)
 	srv.Handle("GET /metrics", m.Handler())
@@ -372,7 +372,7 @@ func startChannels(ctx context.Context, cc channelConfig, base *knowledge.Base, 
 		return errors.Join(errs...)
 	}
 	if tc.Enabled() { // before Serve: it mounts POST /telegram/webhook on srv
-		wait, err := startTelegram(ctx, tc, gate, svc, st.dedup(), st.inbox(tc.inboxName()), st.cfg.Drain, srv, log)
+		wait, err := startTelegram(ctx, tc, gate, svc, base, st.dedup(), st.inbox(tc.inboxName()), st.cfg.Drain, srv, log)
 		if err != nil {
 			return nil, err
 		}
@@ -385,7 +385,7 @@ func startChannels(ctx context.Context, cc channelConfig, base *knowledge.Base, 
 		// The Official Account and the bridge hand over through the gate;
 		// WeCom hands over on its own platform (service_state) and so gets
 		// the engine itself.
-		wx, err := startWeChat(ctx, cc.wechat, gate, m.FullEngine(e), st, reader, svc, srv, log)
+		wx, err := startWeChat(ctx, cc.wechat, gate, m.FullEngine(e), st, reader, svc, base, srv, log)
 		if err != nil {
 			return nil, err
 		}
@@ -395,7 +395,7 @@ func startChannels(ctx context.Context, cc channelConfig, base *knowledge.Base, 
 	if cc.chatwoot.enabled() {
 		// Chatwoot, too, hands over on its own platform (the conversation's
 		// status), keeping the tickets in step through svc.
-		cw, err := startChatwoot(ctx, cc.chatwoot, m.FullEngine(e), e, st, reader, svc, srv, log)
+		cw, err := startChatwoot(ctx, cc.chatwoot, m.FullEngine(e), e, st, reader, svc, base, srv, log)
 		if err != nil {
 			return nil, err
 		}

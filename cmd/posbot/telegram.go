@@ -15,6 +15,7 @@ import (
 	"github.com/posbot/posbot/dedup"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/telegram"
 )
@@ -112,8 +113,9 @@ func loadTelegramConfig(getenv func(string) string) (telegramConfig, error) {
 // group is one of svc's desks. The channel stops when ctx is done; wait
 // blocks until it has, and returns its error.
 // Accepted updates wait in inbox (nil: in memory), and shutdown drains for
-// at most drain.
-func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc *handoff.Service, d channel.Dedup,
+// at most drain. What the channel says in its own words is base's (nil:
+// the embedded knowledge base's).
+func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc *handoff.Service, base *knowledge.Base, d channel.Dedup,
 	inbox channel.InboxStore, drain time.Duration, srv *httpapi.Server, log *slog.Logger) (wait func() error, err error) {
 	if d == nil {
 		d = &dedup.Memory{}
@@ -135,6 +137,7 @@ func startTelegram(ctx context.Context, tc telegramConfig, e channel.Engine, svc
 		OCR:     reader,
 		Logger:  log,
 		Handoff: svc,
+		Base:    base,
 	})
 	if err != nil {
 		return nil, err

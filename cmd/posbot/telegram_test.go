@@ -114,7 +114,7 @@ func TestStartTelegramWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	wait, err := startTelegram(ctx, tc, e, nil, nil, nil, time.Second, srv, log)
+	wait, err := startTelegram(ctx, tc, e, nil, nil, nil, nil, time.Second, srv, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/posbot/posbot/channel"
 	"github.com/posbot/posbot/handoff"
 	"github.com/posbot/posbot/httpapi"
+	"github.com/posbot/posbot/knowledge"
 	"github.com/posbot/posbot/ocr"
 	"github.com/posbot/posbot/wechat"
 	"github.com/posbot/posbot/wecom"
@@ -135,16 +136,17 @@ func (w *wechatChannels) run(ctx context.Context, f func(context.Context) error)
 // handlers on srv (so before srv serves). gated answers the Official
 // Account and the bridge (handoff.Gate once serve builds one); engine,
 // without the gate, answers WeCom, which hands over inside WeCom. With
-// hs, each channel registers as the handoff Sender of its merchants. The
-// channels stop when ctx is done.
+// hs, each channel registers as the handoff Sender of its merchants. What
+// they say in their own words is base's (nil: the embedded knowledge
+// base's). The channels stop when ctx is done.
 func startWeChat(ctx context.Context, wc wechatConfig, gated, engine channel.Engine, st *stores, reader ocr.Reader,
-	hs *handoff.Service, srv *httpapi.Server, log *slog.Logger) (*wechatChannels, error) {
+	hs *handoff.Service, base *knowledge.Base, srv *httpapi.Server, log *slog.Logger) (*wechatChannels, error) {
 	w := &wechatChannels{senders: map[string]handoff.Sender{}}
 	d := st.dedup()
 	if wc.official() {
 		a, err := wechat.New(wechat.Config{Token: wc.Token, AppID: wc.AppID, AppSecret: wc.AppSecret, AESKey: wc.AESKey,
 			APIURL: wc.APIURL, ShutdownGrace: st.cfg.Drain}, gated,
-			wechat.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("wx:" + wc.AppID)})
+			wechat.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("wx:" + wc.AppID), Base: base})
 		if err != nil {
 			return nil, fmt.Errorf("POSBOT_WECHAT_TOKEN: %w", err)
 		}
@@ -156,7 +158,7 @@ func startWeChat(ctx context.Context, wc wechatConfig, gated, engine channel.Eng
 		w.run(ctx, a.Run)
 	}
 	if wc.wecom() {
-		deps := wecom.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("wecom:" + wc.CorpID)}
+		deps := wecom.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("wecom:" + wc.CorpID), Base: base}
 		if st.redis != nil {
 			deps.Cursors, deps.Locker = st.redis.Cursors(), st.redis.Locker(0)
 		}
@@ -173,7 +175,7 @@ func startWeChat(ctx context.Context, wc wechatConfig, gated, engine channel.Eng
 	}
 	if wc.bridge() {
 		b, err := bridge.New(bridge.Config{Secret: wc.BridgeSecret, CallbackURL: wc.BridgeCallbackURL, ShutdownGrace: st.cfg.Drain}, gated,
-			bridge.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("bridge")})
+			bridge.Deps{Dedup: d, OCR: reader, Logger: log, Inbox: st.inbox("bridge"), Base: base})
 		if err != nil {
 			return nil, fmt.Errorf("POSBOT_BRIDGE_SECRET: %w", err)
 		}

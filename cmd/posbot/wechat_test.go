@@ -101,7 +101,7 @@ func TestStartWeChat(t *testing.T) {
 		BridgeSecret: "bridge-secret-0123456789"}
 	ctx, cancel := context.WithCancel(context.Background())
 	gate := svc.Gate(e, e)
-	wx, err := startWeChat(ctx, wc, gate, e, &stores{}, nil, svc, srv, slog.New(slog.DiscardHandler))
+	wx, err := startWeChat(ctx, wc, gate, e, &stores{}, nil, svc, nil, srv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
