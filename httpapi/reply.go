@@ -142,7 +142,7 @@ func appendSections(b []byte, s *bot.Sections) []byte {
 		}
 		b = append(b, ']')
 	}
-	text := func(k, v string, omitEmpty bool) {
+	str := func(k, v string, omitEmpty bool) {
 		if omitEmpty && v == "" {
 			return
 		}
@@ -150,13 +150,13 @@ func appendSections(b []byte, s *bot.Sections) []byte {
 		b = appendJSONString(b, v)
 	}
 	list("before", s.Before, true)
-	text("title", s.Title, false)
-	text("meaning", s.Meaning, false)
+	str("title", s.Title, false)
+	str("meaning", s.Meaning, false)
 	list("steps", s.Steps, false)
-	text("outcome", s.Outcome, true)
-	text("contact", s.Contact, false)
+	str("outcome", s.Outcome, true)
+	str("contact", s.Contact, false)
 	list("avoid", s.Avoid, true)
-	text("notes", s.Notes, true)
+	str("notes", s.Notes, true)
 	list("others", s.Others, true)
 	list("sources", s.Sources, true)
 	list("after", s.After, true)
