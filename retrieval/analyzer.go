@@ -63,6 +63,33 @@ func (a *Analyzer) Version() string { return a.version }
 // the lexicons.
 func (a *Analyzer) Scan(s string) knowledge.Scan { return a.m().Scan(lower(s)) }
 
+// Reading is a query as every searcher reads it, so that the in-memory
+// retriever and the stores rank and judge on the same words.
+type Reading struct {
+	// Lower is the query's text in lower case; Scan the lexicon's reading of it.
+	Lower string
+	Scan  knowledge.Scan
+	// Info is what can tell one cause from another (Informative): ranking
+	// and confidence rest on it.
+	Info string
+	// Expanded is the text with the canonical words of every concept it
+	// mentions (Expand): what is ranked on when Info holds no known term,
+	// and what the hash embedder embeds.
+	Expanded string
+}
+
+// Read reads q, using q.Scan when it is this analyzer's reading of q.Text.
+func (a *Analyzer) Read(q Query) Reading {
+	rd := Reading{Lower: lower(q.Text), Scan: q.Scan}
+	if !rd.Scan.By(a.m()) || rd.Scan.Text() != rd.Lower {
+		rd.Scan = a.Scan(rd.Lower)
+	}
+	rd.Expanded = rd.Lower + canonicals(rd.Scan, true)
+	// Generic failure words match everything.
+	rd.Info = a.informative(rd.Scan)
+	return rd
+}
+
 // Expand appends to s the canonical words of every concept it mentions.
 func (a *Analyzer) Expand(s string) string {
 	s = strings.ToLower(s)

@@ -134,6 +134,26 @@ func NewLexical(ps []knowledge.Passage) *Lexical {
 	return l
 }
 
+// EachTerm calls f with every indexed term: its idf, whether it is a core
+// term (in a title, screen wording, key term or phrasing), and its postings,
+// the passages (by index) holding it and their BM25 weights. It is how a
+// store keeps the same index.
+func (l *Lexical) EachTerm(f func(term string, idf float64, core bool, docs []int32, weights []float32)) {
+	names := make([]string, len(l.idf))
+	for t, id := range l.terms {
+		names[id] = t
+	}
+	var docs []int32
+	var ws []float32
+	for id, ps := range l.postings {
+		docs, ws = docs[:0], ws[:0]
+		for _, p := range ps {
+			docs, ws = append(docs, p.doc), append(ws, p.w)
+		}
+		f(names[id], l.idf[id], l.core[id], docs, ws)
+	}
+}
+
 // queryTerm is a known term of a query and how often the query holds it.
 type queryTerm struct {
 	id int32

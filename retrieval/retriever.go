@@ -174,22 +174,22 @@ func (r *Retriever) Analyzer() *Analyzer { return r.an }
 // Mode returns the retrieval mode.
 func (r *Retriever) Mode() string { return r.mode }
 
-// rrfK damps the reciprocal-rank fusion: the usual 60 suits lists of a few
+// RRFK damps the reciprocal-rank fusion: the usual 60 suits lists of a few
 // dozen candidates.
-const rrfK = 60
+const RRFK = 60
 
 // matchedEnough is the idf mass (about two specific shared terms) at which
 // the matched weight alone counts as full evidence.
 const matchedEnough = 7.0
 
-// nonActionable scales down causes a merchant cannot act on at the counter.
-const nonActionable = 0.85
+// NonActionable scales down causes a merchant cannot act on at the counter.
+const NonActionable = 0.85
 
-// candidates is how many passages of each ranking take part in fusion.
+// Candidates is how many passages of each ranking take part in fusion.
 // Beyond it a reciprocal rank adds little; a passage the other ranking
 // found is counted at rank candidates, a bound. The knowledge base is
 // smaller than this, so fusion over it is exact.
-const candidates = 200
+const Candidates = 200
 
 // scratch is one search's working memory, pooled: dense score arrays would
 // otherwise be allocated per query, which at 100k passages costs more than
@@ -312,17 +312,11 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	if k <= 0 {
 		k = 5
 	}
-	lowerText := lower(q.Text)
 	// One reading of the query serves ranking, confidence and the vector.
-	scan := q.Scan
-	if !scan.By(r.an.m()) || scan.Text() != lowerText {
-		scan = r.an.Scan(lowerText)
-	}
-	expanded := lowerText + canonicals(scan, true)
+	rd := r.an.Read(q)
+	lowerText, scan, expanded, info := rd.Lower, rd.Scan, rd.Expanded, rd.Info
 	sc := r.pool.Get().(*scratch)
 	defer r.pool.Put(sc)
-	// Rank on what tells causes apart; generic failure words match everything.
-	info := r.an.informative(scan)
 	infoTerms, unknown := r.lex.appendQueryTerms(&sc.tz, sc.terms[:0], info)
 	terms := infoTerms
 	if _, hit := r.lex.coverage(terms, -1); hit == 0 {
@@ -348,7 +342,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	if r.mode != ModeVector {
 		touched := r.lex.score(terms, sc.lex, sc.touchedLex[:0])
 		sc.touchedLex = touched[:0]
-		if len(touched) <= candidates {
+		if len(touched) <= Candidates {
 			// Every passage touched takes part: no need to pick.
 			lexTop = sc.top[:0]
 			for _, i := range touched {
@@ -358,7 +352,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			sortScored(lexTop)
 			sc.top = lexTop[:0]
 		} else {
-			t := topK{k: candidates, heap: sc.top[:0]}
+			t := topK{k: Candidates, heap: sc.top[:0]}
 			for _, i := range touched {
 				t.push(scored{i, sc.lex[i]})
 				sc.lex[i] = 0
@@ -367,7 +361,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 			sc.top = t.heap[:0]
 		}
 		for rank, c := range lexTop {
-			add(c.i, 1.0/float64(rrfK+rank+1))
+			add(c.i, 1.0/float64(RRFK+rank+1))
 		}
 	}
 	var cos func(int32) float64
@@ -388,20 +382,20 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 		r.vec.scores(sc.q, sc.cos)
 		sims := sc.cos
 		cos = func(i int32) float64 { return sims[i] }
-		vecTop, sc.keys = r.vec.top(sc.cos, candidates, sc.vecTop, sc.keys)
+		vecTop, sc.keys = r.vec.top(sc.cos, Candidates, sc.vecTop, sc.keys)
 		sc.vecTop = vecTop[:0]
 		w := r.vw
 		if r.mode == ModeVector {
 			w = 1
 		}
 		for rank, c := range vecTop {
-			add(c.i, w/float64(rrfK+rank+1))
+			add(c.i, w/float64(RRFK+rank+1))
 		}
-		if len(vecTop) == candidates {
+		if len(vecTop) == Candidates {
 			bound := vecTop[len(vecTop)-1].s
 			for _, c := range lexTop {
 				if s := cos(c.i); s > 0 && s < bound {
-					add(c.i, w/float64(rrfK+candidates+1))
+					add(c.i, w/float64(RRFK+Candidates+1))
 				}
 			}
 		}
@@ -426,7 +420,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	for _, i := range cands {
 		if !all[i].Actionable && i != asked {
-			fused[i] *= nonActionable
+			fused[i] *= NonActionable
 		}
 	}
 	var related []int32
@@ -435,7 +429,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	for _, i := range related {
 		// Passages that list the code as related come right after the code itself.
-		add(i, 1.0/rrfK)
+		add(i, 1.0/RRFK)
 	}
 	best := topK{k: k + 1}
 	for _, i := range cands {
@@ -459,7 +453,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 		if len(res.Hits) >= k {
 			break
 		}
-		res.Hits = append(res.Hits, Hit{Passage: all[c.i], Score: round(c.s * rrfK / 2)})
+		res.Hits = append(res.Hits, Hit{Passage: all[c.i], Score: round(c.s * RRFK / 2)})
 	}
 	switch {
 	case exact >= 0:
@@ -530,7 +524,14 @@ func (r *Retriever) evidence(terms []queryTerm, top int, cos float64, order []sc
 //
 // Both are judged on the informative part of the query only: a message made
 // of generic failure words has confidence 0 however well it matches.
-func (r *Retriever) confidence(ev Evidence) float64 {
+func (r *Retriever) confidence(ev Evidence) float64 { return confidence(r.mode, ev) }
+
+// Confidence is the confidence a hybrid search has in a top passage with
+// evidence ev, for searchers other than Retriever: the dialogue's
+// confidence bar means the same on every backend.
+func Confidence(ev Evidence) float64 { return confidence(ModeHybrid, ev) }
+
+func confidence(mode string, ev Evidence) float64 {
 	if ev.Matched == 0 {
 		return 0
 	}
@@ -539,7 +540,7 @@ func (r *Retriever) confidence(ev Evidence) float64 {
 		return 0
 	}
 	var c float64
-	switch r.mode {
+	switch mode {
 	case ModeLexical:
 		c = lexicalEvidence(ev.Coverage, ev.Matched)
 	case ModeVector:
