@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	pgvector "github.com/pgvector/pgvector-go"
@@ -59,7 +59,6 @@ type row struct {
 	actionable           bool
 	body                 []byte
 	bodyHash, embedHash  string
-	tokens               string
 	embedText            string
 	embedding            []float32
 	added, changed, embd bool
@@ -99,10 +98,9 @@ func (s *Store) Ingest(ctx context.Context, base *knowledge.Base, emb retrieval.
 		return rep, fmt.Errorf("ingest lock: %w", err)
 	}
 
-	var oldEmbedder string
-	err = tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, metaEmbedder).Scan(&oldEmbedder)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return rep, fmt.Errorf("read embedder: %w", err)
+	oldEmbedder, err := readMeta(ctx, tx, metaEmbedder)
+	if err != nil {
+		return rep, err
 	}
 	cur, err := currentPassages(ctx, tx)
 	if err != nil {
@@ -192,8 +190,19 @@ func (s *Store) Ingest(ctx context.Context, base *knowledge.Base, emb retrieval.
 			return rep, err
 		}
 	}
-	if len(write) > 0 || len(stale) > 0 {
-		if err := recomputeIDF(ctx, tx); err != nil {
+	// The postings' weights depend on every passage (idf, average length),
+	// so any change rebuilds them all; a fingerprint of the passages in
+	// order says whether anything did.
+	indexed, err := readMeta(ctx, tx, metaPostings)
+	if err != nil {
+		return rep, err
+	}
+	if fp := fingerprint(rows); fp != indexed {
+		p.linef("ingest: indexing the words of %d passages", len(rows))
+		if err := rebuildPostings(ctx, tx, base); err != nil {
+			return rep, err
+		}
+		if err := writeMeta(ctx, tx, metaPostings, fp); err != nil {
 			return rep, err
 		}
 	}
@@ -207,9 +216,8 @@ func (s *Store) Ingest(ctx context.Context, base *knowledge.Base, emb retrieval.
 		}
 	}
 	if newModel {
-		_, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, metaEmbedder, emb.Name())
-		if err != nil {
-			return rep, fmt.Errorf("record embedder: %w", err)
+		if err := writeMeta(ctx, tx, metaEmbedder, emb.Name()); err != nil {
+			return rep, err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -240,7 +248,6 @@ func prepare(base *knowledge.Base) ([]row, error) {
 		rows[i] = row{
 			id: p.ID, code: p.Code, ord: i, codes: codes, actionable: p.Actionable,
 			body: body, bodyHash: hash(body), embedHash: hash([]byte(et)), embedText: et,
-			tokens: strings.Join(retrieval.Tokens(retrieval.Document(p)), " "),
 		}
 	}
 	return rows, nil
@@ -340,11 +347,11 @@ func resize(ctx context.Context, tx pgx.Tx, dim int) error {
 func upsert(ctx context.Context, tx pgx.Tx, rs []*row) error {
 	_, err := tx.Exec(ctx, `CREATE TEMP TABLE ingest_rows (
 		id text, ord integer, code text, codes text[], actionable boolean, body jsonb,
-		body_hash text, embed_hash text, tokens text, embedding vector) ON COMMIT DROP`)
+		body_hash text, embed_hash text, embedding vector) ON COMMIT DROP`)
 	if err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
-	cols := []string{"id", "ord", "code", "codes", "actionable", "body", "body_hash", "embed_hash", "tokens", "embedding"}
+	cols := []string{"id", "ord", "code", "codes", "actionable", "body", "body_hash", "embed_hash", "embedding"}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"ingest_rows"}, cols, pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) {
 		r := rs[i]
 		var code, vec any
@@ -354,19 +361,19 @@ func upsert(ctx context.Context, tx pgx.Tx, rs []*row) error {
 		if r.embedding != nil {
 			vec = pgvector.NewVector(r.embedding)
 		}
-		return []any{r.id, int32(r.ord), code, r.codes, r.actionable, string(r.body), r.bodyHash, r.embedHash, r.tokens, vec}, nil
+		return []any{r.id, int32(r.ord), code, r.codes, r.actionable, string(r.body), r.bodyHash, r.embedHash, vec}, nil
 	}))
 	if err != nil {
 		return fmt.Errorf("copy passages: %w", err)
 	}
 	_, err = tx.Exec(ctx, `
-		INSERT INTO passages (id, ord, code, codes, actionable, body, body_hash, embed_hash, tsv, embedding)
-		SELECT id, ord, code, codes, actionable, body, body_hash, embed_hash, to_tsvector('simple', tokens), embedding
+		INSERT INTO passages (id, ord, code, codes, actionable, body, body_hash, embed_hash, embedding)
+		SELECT id, ord, code, codes, actionable, body, body_hash, embed_hash, embedding
 		FROM ingest_rows
 		ON CONFLICT (id) DO UPDATE SET
 			ord = EXCLUDED.ord, code = EXCLUDED.code, codes = EXCLUDED.codes,
 			actionable = EXCLUDED.actionable, body = EXCLUDED.body, body_hash = EXCLUDED.body_hash,
-			embed_hash = EXCLUDED.embed_hash, tsv = EXCLUDED.tsv,
+			embed_hash = EXCLUDED.embed_hash,
 			embedding = COALESCE(EXCLUDED.embedding, passages.embedding)`)
 	if err != nil {
 		return fmt.Errorf("upsert passages: %w", err)
@@ -374,19 +381,98 @@ func upsert(ctx context.Context, tx pgx.Tx, rs []*row) error {
 	return nil
 }
 
-// recomputeIDF refills the terms table with BM25's idf of every lexeme, as
-// retrieval.Lexical computes it: ln(1 + (N - df + 0.5) / (df + 0.5)).
-func recomputeIDF(ctx context.Context, tx pgx.Tx) error {
-	// DELETE rather than TRUNCATE, so concurrent searches are not blocked.
-	for _, q := range []string{
-		`DELETE FROM terms`,
-		`INSERT INTO terms (term, idf)
-		SELECT word, ln(1 + (n.n - ndoc + 0.5) / (ndoc + 0.5))
-		FROM ts_stat('SELECT tsv FROM passages'), (SELECT count(*)::float8 AS n FROM passages) AS n`,
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("recompute idf: %w", err)
+// readMeta returns a meta value in tx, "" if unset.
+func readMeta(ctx context.Context, tx pgx.Tx, key string) (string, error) {
+	var v string
+	err := tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("read meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// writeMeta sets a meta value in tx.
+func writeMeta(ctx context.Context, tx pgx.Tx, key, value string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", key, err)
+	}
+	return nil
+}
+
+// fingerprint identifies the passages in order, which is all the postings
+// depend on.
+func fingerprint(rows []row) string {
+	h := sha256.New()
+	for _, r := range rows {
+		h.Write([]byte(r.bodyHash))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// chunkSize is how many postings one row of the postings table holds.
+const chunkSize = 500
+
+// rebuildPostings refills the terms and postings tables from
+// retrieval.NewLexical over base, the in-memory retriever's index, so both
+// rank alike: each term's postings heaviest first (then by ord), in chunks
+// of chunkSize. DELETE rather than TRUNCATE: concurrent searches keep
+// reading the old postings until commit.
+func rebuildPostings(ctx context.Context, tx pgx.Tx, base *knowledge.Base) error {
+	all := base.All()
+	type termRow struct {
+		term string
+		idf  float64
+		core bool
+	}
+	type chunkRow struct {
+		term  string
+		chunk int32
+		data  []byte
+	}
+	var terms []termRow
+	var chunks []chunkRow
+	type posting struct {
+		ord int32
+		w   float32
+	}
+	retrieval.NewLexical(all).EachTerm(func(term string, idf float64, core bool, docs []int32, ws []float32) {
+		terms = append(terms, termRow{term, idf, core})
+		ps := make([]posting, len(docs))
+		for i, d := range docs {
+			ps[i] = posting{d, ws[i]}
 		}
+		slices.SortFunc(ps, func(a, b posting) int {
+			if c := cmp.Compare(b.w, a.w); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ord, b.ord)
+		})
+		for c := 0; c*chunkSize < len(ps); c++ {
+			part := ps[c*chunkSize : min((c+1)*chunkSize, len(ps))]
+			data := make([]byte, 0, len(part)*postingBytes)
+			for _, p := range part {
+				data = appendPosting(data, p.ord, p.w, all[p.ord].Actionable)
+			}
+			chunks = append(chunks, chunkRow{term: term, chunk: int32(c), data: data})
+		}
+	})
+	for _, q := range []string{`DELETE FROM terms`, `DELETE FROM postings`} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("clear the index: %w", err)
+		}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"terms"}, []string{"term", "idf", "core"}, pgx.CopyFromSlice(len(terms), func(i int) ([]any, error) {
+		return []any{terms[i].term, terms[i].idf, terms[i].core}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy terms: %w", err)
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"postings"}, []string{"term", "chunk", "data"}, pgx.CopyFromSlice(len(chunks), func(i int) ([]any, error) {
+		return []any{chunks[i].term, chunks[i].chunk, chunks[i].data}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy postings: %w", err)
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package pgstore_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -146,10 +148,10 @@ func TestReadyBeforeIngest(t *testing.T) {
 	}
 }
 
-// TestIngestIndex checks what Search relies on: every passage's lexemes are
-// exactly retrieval.Tokens of its document (so idf and coverage agree with
-// the in-memory retriever), every passage has an embedding, and the HNSW
-// index is used for the nearest-neighbour query.
+// TestIngestIndex checks what Search relies on: the postings and terms are
+// exactly the in-memory retriever's (so ranking and confidence agree with
+// it), passages sit at their place in the base, every passage has an
+// embedding, and the HNSW index is used for the nearest-neighbour query.
 func TestIngestIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -167,26 +169,100 @@ func TestIngestIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT id, tsvector_to_array(tsv), embedding IS NOT NULL FROM passages`)
+	// The postings and terms are retrieval.Lexical's over the same passages,
+	// to the bit.
+	type posting struct {
+		term string
+		ord  int32
+	}
+	wantW := map[posting]float32{}
+	wantTerms := map[string]string{}
+	retrieval.NewLexical(base.All()).EachTerm(func(term string, idf float64, core bool, docs []int32, ws []float32) {
+		wantTerms[term] = fmt.Sprint(idf, core)
+		for i, d := range docs {
+			wantW[posting{term, d}] = ws[i]
+		}
+	})
+	// Each term's postings come heaviest first (ties by ord), chunk after
+	// chunk.
+	rows, err := conn.Query(ctx, `SELECT term, data FROM postings ORDER BY term, chunk`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	last := map[string]posting{}
+	lastW := map[string]float32{}
+	for rows.Next() {
+		var term string
+		var data []byte
+		if err := rows.Scan(&term, &data); err != nil {
+			t.Fatal(err)
+		}
+		if len(data) == 0 || len(data)%9 != 0 || len(data) > 9*500 {
+			t.Fatalf("term %q: a chunk of %d bytes, want up to 500 postings of 9", term, len(data))
+		}
+		for ; len(data) > 0; data = data[9:] {
+			ord := int32(binary.LittleEndian.Uint32(data))
+			w := math.Float32frombits(binary.LittleEndian.Uint32(data[4:]))
+			if p := base.All()[ord]; (data[8] == 1) != p.Actionable {
+				t.Errorf("posting %q of %s: actionable byte %d, passage actionable %v", term, p.ID, data[8], p.Actionable)
+			}
+			pg := posting{term, ord}
+			n++
+			if want, ok := wantW[pg]; !ok || want != w {
+				t.Errorf("posting %q of passage %d: weight %v, want %v (in the index: %v)", term, ord, w, want, ok)
+			}
+			if prev, ok := last[term]; ok && (w > lastW[term] || w == lastW[term] && ord < prev.ord) {
+				t.Errorf("term %q: passage %d (%v) after %d (%v)", term, ord, w, prev.ord, lastW[term])
+			}
+			last[term], lastW[term] = pg, w
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(wantW) {
+		t.Errorf("%d postings stored, want %d", n, len(wantW))
+	}
+	rows, err = conn.Query(ctx, `SELECT term, idf, core FROM terms`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = 0
+	for rows.Next() {
+		var term string
+		var idf float64
+		var core bool
+		if err := rows.Scan(&term, &idf, &core); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if got := fmt.Sprint(idf, core); got != wantTerms[term] {
+			t.Errorf("term %q: idf and core %s, want %q", term, got, wantTerms[term])
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(wantTerms) {
+		t.Errorf("%d terms stored, want %d", n, len(wantTerms))
+	}
+
+	rows, err = conn.Query(ctx, `SELECT id, ord, embedding IS NOT NULL FROM passages`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := 0
 	for rows.Next() {
 		var id string
-		var lexemes []string
+		var ord int32
 		var hasEmb bool
-		if err := rows.Scan(&id, &lexemes, &hasEmb); err != nil {
+		if err := rows.Scan(&id, &ord, &hasEmb); err != nil {
 			t.Fatal(err)
 		}
 		seen++
-		p, _ := base.ByID(id)
-		want := retrieval.Tokens(retrieval.Document(p))
-		slices.Sort(want)
-		want = slices.Compact(want)
-		slices.Sort(lexemes)
-		if !slices.Equal(lexemes, want) {
-			t.Errorf("%s: lexemes differ from retrieval.Tokens:\n got %v\nwant %v", id, lexemes, want)
+		if p, _ := base.ByID(id); base.All()[ord].ID != p.ID {
+			t.Errorf("%s is stored at ord %d, which is %s in the base", id, ord, base.All()[ord].ID)
 		}
 		if !hasEmb {
 			t.Errorf("%s has no embedding", id)

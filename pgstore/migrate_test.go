@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/posbot/posbot/pgstore"
+	"github.com/posbot/posbot/retrieval"
 )
 
 // TestMigrateConcurrently starts migrations as replicas starting together
@@ -155,5 +156,39 @@ func TestMigrateUpReports(t *testing.T) {
 	}
 	if d := cmp.Diff(pgstore.MigrateResult{Version: last}, res); d != "" {
 		t.Errorf("second run (-want +got):\n%s", d)
+	}
+}
+
+// TestReadyAfterUpgrade: a database that held passages before the postings
+// existed is not ready until ingest has indexed their words, and is after.
+func TestReadyAfterUpgrade(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := embedded(t)
+	s, dsn := migratedStore(t)
+	if _, err := s.Ingest(ctx, base, retrieval.NewHashEmbedder(0), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready after ingest: %v", err)
+	}
+	// What migrating a store of the tsvector days leaves: passages, no index.
+	exec(t, dsn, `DELETE FROM postings; DELETE FROM meta WHERE key = 'postings'`)
+	if err := s.Ready(ctx); err == nil || !strings.Contains(err.Error(), "posbot ingest") {
+		t.Errorf("Ready without postings = %v, want an error saying to run posbot ingest", err)
+	}
+	rep, err := s.Ingest(ctx, base, retrieval.NewHashEmbedder(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unchanged != base.Len() {
+		t.Errorf("re-ingest: %v, want every passage unchanged", rep)
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Errorf("Ready after re-ingest: %v", err)
+	}
+	res, err := s.Search(ctx, retrieval.Query{Text: "打印机不出小票", K: 3})
+	if err != nil || len(res.Hits) == 0 || res.Confidence == 0 {
+		t.Errorf("search after re-ingest: %+v, %v; want hits found by their words", res, err)
 	}
 }

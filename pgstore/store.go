@@ -1,6 +1,6 @@
 // Package pgstore is posbot's PostgreSQL store: the knowledge base indexed for
-// hybrid search (pgvector HNSW for vectors, a GIN-indexed tsvector for words,
-// a GIN-indexed code array for exact lookups), the outcomes merchants report,
+// hybrid search (pgvector HNSW for vectors, BM25 postings under a btree for
+// words, a GIN-indexed code array for exact lookups), the outcomes merchants report,
 // and the tickets and redacted transcripts of conversations handed to a human.
 //
 // Several stateless replicas share one database: migrations take an advisory
@@ -47,7 +47,7 @@ const (
 
 // efSearch is the HNSW candidate list size per query. It must be at least the
 // number of vector candidates Search asks for, or the index returns fewer.
-const efSearch = 100
+const efSearch = retrieval.Candidates
 
 // errInvalidURL is returned for a URL pgx cannot parse. pgx's own error quotes
 // the URL with the password masked only on a best-effort basis, so it is not
@@ -150,12 +150,20 @@ func (s *Store) Ready(ctx context.Context) error {
 	if name != s.emb.Name() {
 		return fmt.Errorf("passages were embedded with %q but queries would be embedded with %q: run posbot ingest with the serving configuration", name, s.emb.Name())
 	}
+	// A database migrated from before the postings has passages but no
+	// word index: searches would rank by vectors alone.
+	if fp, err := s.meta(ctx, metaPostings); err != nil {
+		return err
+	} else if fp == "" {
+		return errors.New("the passages' words are not indexed yet: run posbot ingest")
+	}
 	return nil
 }
 
 // Keys of the meta table.
 const (
 	metaEmbedder = "embedder"
+	metaPostings = "postings" // the fingerprint of the passages the postings index
 )
 
 // meta returns a meta value, "" if unset.
