@@ -104,6 +104,12 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	case IntentHuman:
 		return e.wantsHuman(ctx, st, in), nil
 	}
+	if rd.Switch && !rd.HasCode && len(st.LastIDs) > 0 {
+		// "还有个事，昨天的钱没到账": another question. The last diagnosis,
+		// and its code, do not carry over; what the merchant told stays.
+		st.Facts.Code = ""
+		st.LastIDs, st.Tried, st.Unsolved, st.Unsure = nil, nil, 0, 0
+	}
 	switch {
 	case all == "":
 		return e.clarify(st, lang, e.texts.Get(lang, "empty"), nil), nil
@@ -128,7 +134,7 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		return e.simple(lang, "solved"), nil
 	}
 
-	if rd.CantDescribe && !rd.HasCode && rd.Image == "" {
+	if rd.CantDescribe && !rd.HasCode && rd.Image == "" && !e.quotes(rd) {
 		// "说不清楚": a turn without a diagnosis; after a few a person takes over.
 		return e.cantDescribe(st, lang), nil
 	}
@@ -254,6 +260,13 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		hits = []retrieval.Hit{{Passage: p}}
 	}
 	return e.answer(ctx, st, in, hits, conf, e.texts.Get(lang, "uncertain"))
+}
+
+// quotes reports whether the message quotes a screen wording ("看不懂，
+// 显示DECLINED"): something to go on, though the merchant cannot explain it.
+func (e *Engine) quotes(rd understand.Reading) bool {
+	ids, _ := e.wordings.find(rd.Scan)
+	return len(ids) > 0
 }
 
 // cantDescribe answers a merchant who cannot describe the problem: the

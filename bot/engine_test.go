@@ -573,3 +573,32 @@ func TestSureOrHedged(t *testing.T) {
 		t.Fatalf("weak evidence answered as sure: confidence %.2f\n%s", weak.Confidence, weak.Answer)
 	}
 }
+
+// TestAnotherQuestion: "还有个事" after an answer about a code opens a new
+// question; it is answered on its own, not as more about the code. Without
+// the opening words a follow-up stays on the code.
+func TestAnotherQuestion(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "switch", "刷卡显示03 无效商户")
+	r := ask(t, e, "switch", "顺便问下 客人扫码付款老显示用户支付中 怎么弄")
+	if r.Code != "" || len(r.Sources) == 0 || r.Sources[0].ID != "adj-qr-payment" {
+		t.Fatalf("code %q, sources %v; want the QR payment answer, not 03's", r.Code, ids(r.Sources))
+	}
+	ask(t, e, "stay", "刷卡显示03 无效商户")
+	r = ask(t, e, "stay", "那让顾客打哪个电话")
+	if r.Code != "03" {
+		t.Fatalf("a follow-up without opening words: code %q, want 03", r.Code)
+	}
+}
+
+// TestCorrectedCode: "不是34是54" answers 54.
+func TestCorrectedCode(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "fix", "刷卡说34")
+	r := ask(t, e, "fix", "不是34是54 好像是卡过期的那个")
+	if r.Code != "54" || len(r.Sources) == 0 || r.Sources[0].ID != "code-54" {
+		t.Fatalf("code %q, sources %v; want 54", r.Code, ids(r.Sources))
+	}
+}

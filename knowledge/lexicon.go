@@ -31,7 +31,10 @@ type Lexicon struct {
 	// Concepts are the ways merchants say one thing.
 	Concepts []Concept `yaml:"concepts"`
 	// Intents are what a message asks for or says about the last answer:
-	// human, unsolved, solved, question, but_after, greeting, thanks.
+	// human, unsolved, solved, question, but_after, greeting, thanks, ack,
+	// also (a second question), switch (a follow-up opening another
+	// question), correction (the code after it is the one meant),
+	// cant_describe, still.
 	Intents map[string]Rule `yaml:"intents"`
 	// Answers are answers to the triage question: scope_one, scope_all,
 	// signal_none, signal_ok, terminal_old, terminal_new.
@@ -166,7 +169,7 @@ type OptionWords struct {
 
 // The keys every language's lexicon defines.
 var (
-	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack", "also", "cant_describe", "still"}
+	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack", "also", "switch", "correction", "cant_describe", "still"}
 	AnswerKeys = []string{"scope_one", "scope_all", "signal_none", "signal_ok", "terminal_old", "terminal_new"}
 	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card", "out_of_scope"}
 	CueKinds   = []string{"fraud", "scam", "insider"}

@@ -285,6 +285,43 @@ func (c *Codes) Extract(s string) (code string, ok bool) {
 	return best, bestScore > notCode
 }
 
+// Leading returns the code s starts with, after spaces and a word or two
+// ("是54", "it's 61"): what follows a correction ("不是34是54", "不对 是61")
+// names the code meant. Only a two-digit number or a known code counts.
+func (c *Codes) Leading(s string) (string, bool) {
+	s = asciiLower(s)
+	s = c.letterO(s)
+	s = c.joinSpaced(s)
+	i := 0
+	for i < len(s) && !isAlnum(s[i]) {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		if i += size; i > 12 { // a few words at most: "是", "应该是"
+			return "", false
+		}
+	}
+	j := i
+	for j < len(s) && isAlnum(s[j]) {
+		j++
+	}
+	tok := s[i:j]
+	if i == j {
+		return "", false
+	}
+	if len(tok) > 2 && allLetters(tok) && j-i <= 5 { // "it's 61": a short word before the code
+		return c.Leading(s[j:])
+	}
+	if c.words.blocked(window(s, i-contextBytes, i), window(s, j, j+contextBytes)) {
+		return "", false // "不对 12点51分又失败": a time, an amount, a count
+	}
+	switch up := strings.ToUpper(tok); {
+	case len(tok) == 2 && allDigits(tok):
+		return tok, true
+	case c.known[up]:
+		return up, true
+	}
+	return "", false
+}
+
 // candidate judges the alphanumeric token s[start:end].
 func (c *Codes) candidate(s string, start, end int) (string, int) {
 	tok := s[start:end]
@@ -611,6 +648,16 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func allLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isAlnum(c byte) bool  { return isDigit(c) || isLetter(c) }

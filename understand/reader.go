@@ -95,7 +95,10 @@ type Reading struct {
 	OutOfScope bool
 	// AlsoAt is where the typed text turns to a second question ("另外",
 	// "顺便问下"), a byte offset into Text; 0 when it does not.
-	AlsoAt                 int
+	AlsoAt int
+	// Switch is true when the message opens with another question ("还有个
+	// 事，", "顺便问下"): the last diagnosis does not carry over to it.
+	Switch                 bool
 	Fraud, Scam, Insider   bool
 	FrozenAccount, Debited bool
 
@@ -122,6 +125,12 @@ func (r *Reader) Read(text, image string) Reading {
 	rd.Code, rd.HasCode = r.codes.Extract(all)
 
 	ts := rd.TextScan
+	if loc, ok := ts.Find("intents.correction"); ok {
+		// "不是34是54", "不对 是61": the code after the correction is meant.
+		if code, ok := r.codes.Leading(ts.Text()[loc[1]:]); ok {
+			rd.Code, rd.HasCode = code, true
+		}
+	}
 	rd.Human = ts.Has("intents.human")
 	rd.Unsolved = ts.Has("intents.unsolved")
 	rd.Question = ts.Has("intents.question")
@@ -154,6 +163,9 @@ func (r *Reader) Read(text, image string) Reading {
 	rd.OutOfScope = sc.Has("cues.out_of_scope")
 	if loc, ok := ts.Find("intents.also"); ok && utf8.RuneCountInString(text[:loc[0]]) >= 4 && utf8.RuneCountInString(text[loc[1]:]) >= 4 {
 		rd.AlsoAt = loc[0]
+	}
+	if loc, ok := ts.Find("intents.switch"); ok && utf8.RuneCountInString(ts.Text()[:loc[0]]) <= 3 && utf8.RuneCountInString(ts.Text()[loc[1]:]) >= 4 {
+		rd.Switch = true
 	}
 	rd.Damaged = sc.Has("cues.damaged_card")
 	rd.Card = sc.Has("cues.card")

@@ -1,0 +1,54 @@
+package understand
+
+import "testing"
+
+// A correction names the code meant; the number before it is the one
+// taken back. Times and amounts after a correction word are not codes.
+func TestCorrection(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"不是34是54 好像是卡过期的那个", "54"},
+		{"哦不是a7 是a0 眼花了", "A0"},
+		{"不对 是61不是51", "61"},
+		{"刚才打错了 是05", "05"},
+		{"sorry it's 61 not 51", "61"},
+		{"not 51, it's 61", "61"},
+		{"显示51", "51"},           // no correction: the code as read
+		{"不对啊 12点51分又失败了", ""},   // a time after a correction word
+		{"金额不对 刷了3次", ""},        // a count
+		{"应该是网络的问题吧 显示96", "96"}, // a correction word without a code after it
+		{"不是51是余额不足那个吗", "51"},   // no code after the correction: the one read stays
+	} {
+		rd := testReader().Read(Normalize(tt.in), "")
+		got := rd.Code
+		if !rd.HasCode {
+			got = ""
+		}
+		if got != tt.want {
+			t.Errorf("Read(%q).Code = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A follow-up that opens with another question switches topic; the same
+// words later in a message, or with nothing after them, do not.
+func TestSwitch(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"还有个事 昨天刷的钱今天还没到账", true},
+		{"诶 还有个事 昨天有笔金额输多了", true},
+		{"顺便问下 客人扫码付款老显示用户支付中", true},
+		{"对了，打印机也不出纸了", true},
+		{"by the way, the printer prints nothing", true},
+		{"还有", false}, // nothing after it
+		{"刷卡失败 还有个红灯一直闪", false}, // not at the start
+		{"还是51", false},
+	} {
+		if got := testReader().Read(Normalize(tt.in), "").Switch; got != tt.want {
+			t.Errorf("Read(%q).Switch = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
