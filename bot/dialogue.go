@@ -369,8 +369,10 @@ func (e *Engine) candidates(ctx context.Context, st *State, in input, hits []ret
 	return r, err
 }
 
-// scopeFirst lets "only this card fails" overrule a terminal-side top answer:
-// "就这一张卡读不出来，别的卡都好好的" is the card, not the terminal.
+// scopeFirst lets "only this card fails" overrule a terminal-side top answer
+// (one the provider fixes): "就这一张卡读不出来，别的卡都好好的" is the card,
+// not the terminal. An answer about the card or the counter already fits
+// ("就她的卡碰一下不行，卡上没有闪付的标").
 func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit {
 	if len(hits) == 0 {
 		return hits
@@ -378,7 +380,7 @@ func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit 
 	// Only "one card" overrules: "every card" is often said next to the
 	// one-card facts ("别的顾客刷都没问题，就他的卡怎么刷都失败").
 	id := e.cfg.Base.Role("one_card")
-	if scope != "one" || hits[0].Passage.Target == knowledge.TargetBank {
+	if scope != "one" || hits[0].Passage.Target != knowledge.TargetProvider {
 		return hits
 	}
 	p, ok := e.cfg.Base.ByID(id)
