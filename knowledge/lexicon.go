@@ -95,6 +95,10 @@ type CodeWords struct {
 	// ends with one of NotBareLabels (二维码, 验证码 …).
 	BareLabels    []string `yaml:"bare_labels"`
 	NotBareLabels []string `yaml:"not_bare_labels"`
+	// NotCodes are tokens that look like codes but are words of their own
+	// (d0 and t+1, settlement terms; 4g, 5g), never read as codes, not
+	// even with OCR's look-alikes.
+	NotCodes []string `yaml:"not_codes"`
 	// Numerals say when numbers spelt in characters are codes.
 	Numerals Numerals `yaml:"numerals"`
 }

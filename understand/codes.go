@@ -26,6 +26,7 @@ type codeWords struct {
 	connectors                                  []string
 	asciiLabels, englishUnits                   map[string]bool
 	bareLabels, notBareLabels                   []string
+	notCodes                                    map[string]bool
 	holidays, notNumerals                       []string
 	numeralsNotAfter, numeralsNotBefore         string
 	holidayNext                                 string
@@ -44,7 +45,7 @@ func newCodes(known []string, ls knowledge.Lexicons) *Codes {
 		}
 	}
 	w := &c.words
-	w.asciiLabels, w.englishUnits = map[string]bool{}, map[string]bool{}
+	w.asciiLabels, w.englishUnits, w.notCodes = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, lang := range ls.Languages() {
 		cw := ls[lang].Codes
 		for _, l := range cw.Labels {
@@ -67,6 +68,9 @@ func newCodes(known []string, ls knowledge.Lexicons) *Codes {
 		w.connectors = append(w.connectors, cw.Connectors...)
 		w.bareLabels = append(w.bareLabels, cw.BareLabels...)
 		w.notBareLabels = append(w.notBareLabels, cw.NotBareLabels...)
+		for _, t := range cw.NotCodes {
+			w.notCodes[strings.ToLower(t)] = true
+		}
 		w.holidays = append(w.holidays, cw.Numerals.Holidays...)
 		w.notNumerals = append(w.notNumerals, cw.Numerals.NotNumbers...)
 		w.numeralsNotAfter += cw.Numerals.NotAfter
@@ -325,6 +329,9 @@ func (c *Codes) Leading(s string) (string, bool) {
 // candidate judges the alphanumeric token s[start:end].
 func (c *Codes) candidate(s string, start, end int) (string, int) {
 	tok := s[start:end]
+	if c.words.notCodes[tok] || start >= 2 && s[start-1] == '+' && c.words.notCodes[s[start-2:end]] {
+		return "", notCode // "d0", "t+1": settlement terms
+	}
 	split := 0 // tok[:split] letters, tok[split:] digits
 	for split < len(tok) && isLetter(tok[split]) {
 		split++

@@ -20,6 +20,9 @@ func TestExtract(t *testing.T) {
 	}{
 		// Codes, in the forms merchants type them.
 		{"bare code", "51", "51"},
+		// Settlement terms are not codes, not even read with look-alikes.
+		{"d0 is same-day settlement", "商户问他这个是t+1还是d0", ""},
+		{"t+1", "结算是t+1吗", ""},
 		// OCR and typing slips: look-alike letters, spaced characters.
 		{"ocr l for 1", "RESP C0DE: 5l", "51"},
 		{"ocr O for 0", "应答码：O5", "05"},

@@ -52,3 +52,21 @@ func TestSwitch(t *testing.T) {
 		}
 	}
 }
+
+// A customer charged a sum for a failed sale: the amount after 扣了 says so;
+// a count after it does not.
+func TestDebitedAmount(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"商户已经查了交易明细，没有这笔，但顾客短信显示扣了560", true},
+		{"顾客说扣了1280元 小票没出", true},
+		{"刷了三遍 机器说扣了3次机会 再错就锁", false},
+	} {
+		if got := testReader().Read(Normalize(tt.in), "").Debited; got != tt.want {
+			t.Errorf("Read(%q).Debited = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
