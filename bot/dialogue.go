@@ -200,6 +200,7 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	if !rd.Card {
 		scope = "" // "别的行业都正常" is not about cards
 	}
+	hits = specificFirst(hits)
 	hits = e.scopeFirst(hits, scope)
 	if e.fraud(rd) {
 		hits = e.safetyFirst(hits)
@@ -388,6 +389,22 @@ func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit 
 		return hits
 	}
 	return append([]retrieval.Hit{{Passage: p, Score: hits[0].Score}}, without(hits, id)...)
+}
+
+// specificFirst puts a cause before the family overview that leads it by
+// a hair: "月底最后一天刷卡特别慢，好多超时" is the bank's peak hours, which
+// the overview of external causes only lists.
+func specificFirst(hits []retrieval.Hit) []retrieval.Hit {
+	if len(hits) < 2 || hits[0].Passage.Kind != knowledge.KindFamily || hits[0].Exact {
+		return hits
+	}
+	for i, h := range hits[1:min(len(hits), 3)] {
+		if h.Passage.Kind == knowledge.KindCause && h.Passage.Family == hits[0].Passage.Family && h.Score >= 0.95*hits[0].Score {
+			out := append([]retrieval.Hit{h}, hits[:i+1]...)
+			return append(out, hits[i+2:]...)
+		}
+	}
+	return hits
 }
 
 // safetyFirst moves the best security or scam passage to the front: when a

@@ -602,3 +602,14 @@ func TestCorrectedCode(t *testing.T) {
 		t.Fatalf("code %q, sources %v; want 54", r.Code, ids(r.Sources))
 	}
 }
+
+// TestCauseBeforeItsFamily: a cause comes before the overview of its family
+// when the two are about as close.
+func TestCauseBeforeItsFamily(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	r := ask(t, e, "family", "每到月底最后一天，刷卡就特别慢，好多超时失败，平时没这么多")
+	if len(r.Sources) == 0 || r.Sources[0].ID != "ext-bank-busy" {
+		t.Fatalf("sources %v, want ext-bank-busy before its family's overview", ids(r.Sources))
+	}
+}
