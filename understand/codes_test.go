@@ -23,6 +23,8 @@ func TestExtract(t *testing.T) {
 		// Settlement terms are not codes, not even read with look-alikes.
 		{"d0 is same-day settlement", "商户问他这个是t+1还是d0", ""},
 		{"t+1", "结算是t+1吗", ""},
+		{"一 before a time word is not a digit", "96一上午了 我要找真人客服", "96"},
+		{"a card number's first digits", "给我生成几个62开头的卡号", ""},
 		// OCR and typing slips: look-alike letters, spaced characters.
 		{"ocr l for 1", "RESP C0DE: 5l", "51"},
 		{"ocr O for 0", "应答码：O5", "05"},
