@@ -61,7 +61,7 @@ func BenchmarkHTTPMessage(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := metrics.New()
-	st, err := openStores(ctx, cfg, log, m)
+	st, err := openStores(ctx, withPrefix(b, cfg), log, m)
 	if err != nil {
 		b.Fatal(err)
 	}

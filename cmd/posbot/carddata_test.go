@@ -79,7 +79,7 @@ func TestCardDataNeverStored(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, nil, nil, io.Discard, &stderr, env(map[string]string{
-			"POSBOT_HTTP_ADDR": "127.0.0.1:0", "POSBOT_REDIS_URL": redisURL, "POSBOT_LOG_LEVEL": "debug",
+			"POSBOT_HTTP_ADDR": "127.0.0.1:0", "POSBOT_REDIS_URL": redisURL, "POSBOT_REDIS_PREFIX": redisPrefix(t), "POSBOT_LOG_LEVEL": "debug",
 			"POSBOT_OPENAI_BASE_URL": ms.URL + "/v1", "POSBOT_CHAT_MODEL": "m",
 		}))
 	}()

@@ -34,6 +34,10 @@ type config struct {
 
 	RedisURL    string
 	PostgresURL string
+	// RedisPrefix starts every key posbot writes in Redis
+	// (POSBOT_REDIS_PREFIX, "posbot:" by default), so deployments can
+	// share one Redis without seeing each other's conversations.
+	RedisPrefix string
 
 	// CacheDir is where ask and chat keep model answers between runs
 	// (POSBOT_CACHE_DIR): "" means the user's cache directory, "off" none.
@@ -108,6 +112,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EmbedModel:    getenv("POSBOT_EMBED_MODEL"),
 		LLMTimeout:    20 * time.Second,
 		RedisURL:      getenv("POSBOT_REDIS_URL"),
+		RedisPrefix:   getenv("POSBOT_REDIS_PREFIX"),
 		PostgresURL:   getenv("POSBOT_POSTGRES_URL"),
 		CacheDir:      getenv("POSBOT_CACHE_DIR"),
 
@@ -245,6 +250,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("embed_model", c.EmbedModel),
 		slog.String("llm_timeout", c.LLMTimeout.String()),
 		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.String("redis_prefix", or(c.RedisPrefix, "posbot:")),
 		slog.String("postgres_url", redactURL(c.PostgresURL)),
 		slog.String("drain_timeout", c.Drain.String()),
 		slog.Bool("agent_token_set", c.Handoff.AgentToken != ""),

@@ -360,7 +360,7 @@ func TestShutdownHandsOverBacklog(t *testing.T) {
 	redisURL, _ := serviceURLs(t)
 	api := newTGFake(t)
 	vars := func() map[string]string {
-		return tgEnv(api, true, "POSBOT_REDIS_URL", redisURL, "POSBOT_DRAIN_TIMEOUT", "2s")
+		return tgEnv(api, true, "POSBOT_REDIS_URL", redisURL, "POSBOT_REDIS_PREFIX", redisPrefix(t), "POSBOT_DRAIN_TIMEOUT", "2s")
 	}
 	a := serveWith(t, vars())
 	serveWith(t, vars()) // the other replica, running all along
@@ -452,7 +452,9 @@ func TestRoundRobinOrder(t *testing.T) {
 	redisURL, _ := serviceURLs(t)
 	api := newTGFake(t)
 	api.setDelay(func(chat int64) time.Duration { return time.Duration(rand.Int64N(int64(30 * time.Millisecond))) })
-	vars := func() map[string]string { return tgEnv(api, true, "POSBOT_REDIS_URL", redisURL) }
+	vars := func() map[string]string {
+		return tgEnv(api, true, "POSBOT_REDIS_URL", redisURL, "POSBOT_REDIS_PREFIX", redisPrefix(t))
+	}
 	replicas := []*served{serveWith(t, vars()), serveWith(t, vars())}
 
 	const nChats = 200

@@ -118,6 +118,7 @@ func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.B
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	m := metrics.New()
+	cfg = withPrefix(t, cfg)
 	st, err := openStores(context.Background(), cfg, log, m)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +32,29 @@ func serviceURLs(t *testing.T) (redisURL, pgURL string) {
 	return redisURL, pgURL
 }
 
+// runNonce tells this test run's Redis keys from those earlier runs left
+// behind (with their TTLs) in the shared test database.
+var runNonce = func() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}()
+
+// redisPrefix is the Redis key prefix of one test: its replicas share it,
+// other tests (run in parallel, or by an earlier run) never see their keys,
+// inboxes or leases.
+func redisPrefix(t testing.TB) string {
+	return "posbot:test:" + runNonce + ":" + strings.SplitN(t.Name(), "/", 2)[0] + ":"
+}
+
+// withPrefix gives cfg the test's Redis key prefix unless it has one.
+func withPrefix(t testing.TB, cfg config) config {
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = redisPrefix(t)
+	}
+	return cfg
+}
+
 func randomID(t *testing.T) string {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -43,7 +67,7 @@ func randomID(t *testing.T) string {
 func replica(t *testing.T, cfg config, base *knowledge.Base) (*bot.Engine, *stores) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := openStores(context.Background(), cfg, log, metrics.New())
+	st, err := openStores(context.Background(), withPrefix(t, cfg), log, metrics.New())
 	if err != nil {
 		t.Fatal(err)
 	}

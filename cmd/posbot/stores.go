@@ -41,7 +41,7 @@ func openStores(ctx context.Context, cfg config, log *slog.Logger, m *metrics.Me
 		st.fallbacks = searchFallbacks(m)
 	}
 	if cfg.RedisURL != "" {
-		c, err := openRedis(ctx, cfg.RedisURL, log, m)
+		c, err := openRedis(ctx, cfg.RedisURL, cfg.RedisPrefix, log, m)
 		if err != nil {
 			return nil, err
 		}
