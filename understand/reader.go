@@ -241,6 +241,11 @@ func (r *Reader) inDomain(all string, sc knowledge.Scan) bool {
 // words.
 func (r *Reader) language(text string) (lang string, neutral bool) {
 	if !English(text) {
+		if r.mostlyEnglish(text) {
+			// "It says 余额不足 and a 51 underneath, what does that mean":
+			// English around a quoted Chinese screen.
+			return "en", false
+		}
 		return "zh", !containsHan(text)
 	}
 	for _, w := range strings.FieldsFunc(r.neutral.ReplaceAllString(text, " "), func(c rune) bool { return c < 'a' || c > 'z' }) {
@@ -249,6 +254,27 @@ func (r *Reader) language(text string) (lang string, neutral bool) {
 		}
 	}
 	return "zh", true
+}
+
+// mostlyEnglish reports whether text is written in English around a few
+// Chinese words, a quoted screen: at least four English words (beyond the
+// neutral ones, such as pos and rc), at least as many as its Chinese
+// characters, and those few. A Chinese sentence with pasted English screen
+// text ("TRANS FAILED … 请持卡人联系发卡行") stays Chinese.
+func (r *Reader) mostlyEnglish(text string) bool {
+	han := 0
+	for _, c := range text {
+		if 0x4e00 <= c && c <= 0x9fff {
+			han++
+		}
+	}
+	words := 0
+	for _, w := range strings.FieldsFunc(r.neutral.ReplaceAllString(text, " "), func(c rune) bool { return c < 'a' || c > 'z' }) {
+		if len(w) >= 2 {
+			words++
+		}
+	}
+	return words >= 4 && words >= han && han <= 8
 }
 
 // containsHan reports whether s holds a Chinese character (\p{Han}).
