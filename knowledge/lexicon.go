@@ -52,6 +52,9 @@ type Lexicon struct {
 	Facts FactWords `yaml:"facts"`
 	// Neutral are Latin words that do not make a message English ("rc", "pos").
 	Neutral []string `yaml:"neutral"`
+	// NeutralPatterns are regular expressions for such words as a class
+	// (pinyin: "yu e bu zu", "zenme ban"), matched as whole words.
+	NeutralPatterns []string `yaml:"neutral_patterns"`
 }
 
 // Concept is one thing merchants say in many ways.

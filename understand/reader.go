@@ -13,6 +13,7 @@ package understand
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
@@ -47,6 +48,14 @@ func NewReader(base *knowledge.Base) (*Reader, error) {
 	for _, lang := range ls.Languages() {
 		for _, w := range ls[lang].Neutral {
 			neutral = append(neutral, regexp.QuoteMeta(strings.ToLower(w)))
+		}
+	}
+	for _, lang := range ls.Languages() {
+		for _, p := range ls[lang].NeutralPatterns {
+			if _, err := regexp.Compile(p); err != nil {
+				return nil, fmt.Errorf("lexicon %s: neutral pattern %q: %w", lang, p, err)
+			}
+			neutral = append(neutral, "(?:"+p+")")
 		}
 	}
 	neutral = append(neutral, `[a-z][0-9]{1,4}`)

@@ -88,3 +88,16 @@ func TestLanguageAroundQuotes(t *testing.T) {
 		}
 	}
 }
+
+// Pinyin typed by a Chinese merchant is not English.
+func TestPinyinIsNotEnglish(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"yu e bu zu 51 ke ren shuo ka li you qian a", "shua bu liao ka le zenme ban", "xian shi 55 mi ma cuo wu"} {
+		if got := testReader().Read(Normalize(in), "").Lang; got != "zh" {
+			t.Errorf("Read(%q).Lang = %q, want zh", in, got)
+		}
+	}
+	if got := testReader().Read(Normalize("the card machine keeps saying please retry"), "").Lang; got != "en" {
+		t.Errorf("an English message read as %q", got)
+	}
+}
