@@ -35,10 +35,7 @@ var benchQueries = searchertest.BenchQueries
 //	go test -run '^$' -bench Search -benchtime 2s ./pgstore/
 //	POSBOT_BENCH_LARGE=1 go test -run '^$' -bench Search -benchtime 2s ./pgstore/
 func BenchmarkSearch(b *testing.B) {
-	sizes := []int{embedded(b).Len(), 1_000, 10_000} // the real knowledge base first
-	if f := flag.Lookup("test.bench"); os.Getenv("POSBOT_BENCH_LARGE") != "" || (f != nil && strings.Contains(f.Value.String(), "100000")) {
-		sizes = append(sizes, 100_000)
-	}
+	sizes := append([]int{embedded(b).Len()}, syntheticSizes()...) // the real knowledge base first
 	ctx := context.Background()
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("memory/n=%d", n), func(b *testing.B) {
@@ -79,10 +76,7 @@ func BenchmarkSearch(b *testing.B) {
 // that costs. Same sizes and databases as BenchmarkSearch; one pass is
 // enough (-benchtime 1x).
 func BenchmarkAgreement(b *testing.B) {
-	sizes := []int{1_000, 10_000}
-	if f := flag.Lookup("test.bench"); os.Getenv("POSBOT_BENCH_LARGE") != "" || (f != nil && strings.Contains(f.Value.String(), "100000")) {
-		sizes = append(sizes, 100_000)
-	}
+	sizes := syntheticSizes()
 	ctx := context.Background()
 	cases := evalQueries(b)
 	real := embedded(b).Len()
@@ -132,6 +126,17 @@ func BenchmarkAgreement(b *testing.B) {
 			}
 		})
 	}
+}
+
+// syntheticSizes are the synthetic bases the benchmarks use: 1k and 10k
+// passages, and 100k with POSBOT_BENCH_LARGE=1 or a -bench pattern naming
+// n=100000.
+func syntheticSizes() []int {
+	sizes := []int{1_000, 10_000}
+	if f := flag.Lookup("test.bench"); os.Getenv("POSBOT_BENCH_LARGE") != "" || (f != nil && strings.Contains(f.Value.String(), "100000")) {
+		sizes = append(sizes, 100_000)
+	}
+	return sizes
 }
 
 var (

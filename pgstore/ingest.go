@@ -381,10 +381,13 @@ func upsert(ctx context.Context, tx pgx.Tx, rs []*row) error {
 	return nil
 }
 
-// readMeta returns a meta value in tx, "" if unset.
-func readMeta(ctx context.Context, tx pgx.Tx, key string) (string, error) {
+// readMeta returns a meta value read through q (the pool, or an ingest's
+// transaction), "" if unset.
+func readMeta(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, key string) (string, error) {
 	var v string
-	err := tx.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	err := q.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("read meta %s: %w", key, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/posbot/posbot/retrieval"
 )
 
 // postingList is one term's postings as read, heaviest first: the
@@ -140,7 +142,7 @@ var rankPool = sync.Pool{New: func() any { return &rankScratch{} }}
 // rankPostings sums the BM25 weights of terms (each counted as often as the
 // query holds it) per passage, term by term in query order as
 // retrieval.Lexical adds them, and returns the k best passages, best first
-// (ties by ord).
+// (ties by ord), chosen as the in-memory retriever chooses them.
 func rankPostings(terms []string, counts []float64, lists map[string]*postingList, k int) []found {
 	sc := rankPool.Get().(*rankScratch)
 	defer rankPool.Put(sc)
@@ -166,42 +168,16 @@ func rankPostings(terms []string, counts []float64, lists map[string]*postingLis
 			sc.acc[ord] += counts[i] * float64(l.ws[j])
 		}
 	}
-	// The k best, by a heap with the worst kept on top.
-	h := make([]found, 0, min(k, len(touched)))
-	worse := func(a, b found) bool { return a.s < b.s || a.s == b.s && a.ord > b.ord }
+	best := retrieval.NewTopK(k)
 	for _, ord := range touched {
-		f := found{ord: ord, s: sc.acc[ord], actionable: sc.act[ord]}
+		best.Push(ord, sc.acc[ord])
 		sc.acc[ord] = 0
-		switch {
-		case len(h) < k:
-			h = append(h, f)
-			for j := len(h) - 1; j > 0; { // sift up
-				p := (j - 1) / 2
-				if !worse(h[j], h[p]) {
-					break
-				}
-				h[j], h[p] = h[p], h[j]
-				j = p
-			}
-		case worse(h[0], f):
-			h[0] = f
-			for j := 0; ; { // sift down
-				l, r, m := 2*j+1, 2*j+2, j
-				if l < len(h) && worse(h[l], h[m]) {
-					m = l
-				}
-				if r < len(h) && worse(h[r], h[m]) {
-					m = r
-				}
-				if m == j {
-					break
-				}
-				h[m], h[j] = h[j], h[m]
-				j = m
-			}
-		}
+	}
+	ords, scores := best.Sorted()
+	out := make([]found, len(ords))
+	for i, ord := range ords {
+		out[i] = found{ord: ord, s: scores[i], actionable: sc.act[ord]}
 	}
 	sc.touched = touched[:0]
-	slices.SortFunc(h, func(a, b found) int { return cmpRanked(ranked{a.ord, a.s}, ranked{b.ord, b.s}) })
-	return h
+	return out
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	pgvector "github.com/pgvector/pgvector-go"
@@ -387,24 +386,10 @@ func evidence(rd retrieval.Reading, top knowledge.Passage, terms []string, idf m
 	if len(order) > 1 && order[0].s > 0 {
 		ev.Margin = (order[0].s - order[1].s) / order[0].s
 	}
-	for _, c := range rd.Scan.Concepts() {
-		if c.Generic {
-			continue
-		}
-		ev.Concepts++
-		for w := range strings.FieldsSeq(strings.ToLower(c.Canonical)) {
-			toks := retrieval.Tokens(w)
-			if len(toks) > 0 && !slices.ContainsFunc(toks, func(t string) bool { return !holds[t] }) {
-				ev.Supported++
-				break
-			}
-		}
-	}
-	for _, d := range top.Display {
-		if utf8.RuneCountInString(d) >= 3 && strings.Contains(rd.Lower, strings.ToLower(d)) {
-			ev.Display = true
-		}
-	}
+	ev.Concepts, ev.Supported, ev.Display = rd.Mentions(top, func(word string) bool {
+		toks := retrieval.Tokens(word)
+		return len(toks) > 0 && !slices.ContainsFunc(toks, func(t string) bool { return !holds[t] })
+	})
 	return ev
 }
 

@@ -168,15 +168,7 @@ const (
 
 // meta returns a meta value, "" if unset.
 func (s *Store) meta(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read meta %s: %w", key, err)
-	}
-	return v, nil
+	return readMeta(ctx, s.pool, key)
 }
 
 // Ping checks that the database answers, for readiness probes.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
 )
@@ -88,6 +89,32 @@ func (a *Analyzer) Read(q Query) Reading {
 	// Generic failure words match everything.
 	rd.Info = a.informative(rd.Scan)
 	return rd
+}
+
+// Mentions counts the specific concepts the query mentions, how many of
+// them top speaks of (holds one of the concept's canonical words whole:
+// holds reports whether top holds every token of a word), and whether the
+// query quotes one of top's screen wordings: the parts of retrieval.Evidence
+// that rest on the reading. Every searcher judges with it.
+func (rd Reading) Mentions(top knowledge.Passage, holds func(word string) bool) (concepts, supported int, display bool) {
+	for _, c := range rd.Scan.Concepts() {
+		if c.Generic {
+			continue
+		}
+		concepts++
+		for w := range strings.FieldsSeq(lower(c.Canonical)) {
+			if holds(w) {
+				supported++
+				break
+			}
+		}
+	}
+	for _, d := range top.Display {
+		if utf8.RuneCountInString(d) >= 3 && strings.Contains(rd.Lower, lower(d)) {
+			display = true
+		}
+	}
+	return concepts, supported, display
 }
 
 // Expand appends to s the canonical words of every concept it mentions.

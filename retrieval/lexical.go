@@ -256,21 +256,15 @@ func (l *Lexical) coverageCore(terms []queryTerm, i int) (coverage, hit, core fl
 	return hit / mass, hit, core
 }
 
-// holdsAll reports whether passage doc holds every token of one of the
-// space-separated words of s (a concept's canonical words).
-func (l *Lexical) holdsAll(tz *tokenizer, s string, doc int) bool {
-	for w := range strings.FieldsSeq(s) {
-		n, ok := 0, true
-		tz.each(w, func(t []byte) {
-			n++
-			if ok {
-				id, known := l.terms[string(t)]
-				ok = known && l.contains(id, doc)
-			}
-		})
-		if ok && n > 0 {
-			return true
+// holdsWord reports whether passage doc holds every token of word.
+func (l *Lexical) holdsWord(tz *tokenizer, word string, doc int) bool {
+	n, ok := 0, true
+	tz.each(word, func(t []byte) {
+		n++
+		if ok {
+			id, known := l.terms[string(t)]
+			ok = known && l.contains(id, doc)
 		}
-	}
-	return false
+	})
+	return ok && n > 0
 }

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/posbot/posbot/knowledge"
 )
@@ -264,6 +263,25 @@ func (t *topK) sorted() []scored {
 	return out
 }
 
+// TopK keeps the k best of the passages (by index) and scores pushed to it:
+// the retriever's own selection, for searchers that score passages
+// themselves (pgstore). Ties go to the lower index.
+type TopK struct{ t topK }
+
+// NewTopK returns a TopK keeping k.
+func NewTopK(k int) *TopK { return &TopK{t: topK{k: k}} }
+
+// Push offers passage i with score s.
+func (t *TopK) Push(i int32, s float64) { t.t.push(scored{i, s}) }
+
+// Sorted returns the kept passages and their scores, best first.
+func (t *TopK) Sorted() (is []int32, ss []float64) {
+	for _, c := range t.t.sorted() {
+		is, ss = append(is, c.i), append(ss, c.s)
+	}
+	return is, ss
+}
+
 // sortScored sorts s best first. Passages are unique, so better is a strict
 // total order and every correct sort gives this order; this one compares
 // inline, which a sort taking a comparison function cannot.
@@ -314,7 +332,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	// One reading of the query serves ranking, confidence and the vector.
 	rd := r.an.Read(q)
-	lowerText, scan, expanded, info := rd.Lower, rd.Scan, rd.Expanded, rd.Info
+	expanded, info := rd.Expanded, rd.Info
 	sc := r.pool.Get().(*scratch)
 	defer r.pool.Put(sc)
 	infoTerms, unknown := r.lex.appendQueryTerms(&sc.tz, sc.terms[:0], info)
@@ -465,21 +483,9 @@ func (r *Retriever) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		res.Evidence = r.evidence(infoTerms, int(order[0].i), c, order)
 		res.Evidence.Terms, res.Evidence.Unknown = len(infoTerms)+unknown, unknown
-		top := all[order[0].i]
-		for _, cpt := range scan.Concepts() {
-			if cpt.Generic {
-				continue
-			}
-			res.Evidence.Concepts++
-			if r.lex.holdsAll(&sc.tz, lower(cpt.Canonical), int(order[0].i)) {
-				res.Evidence.Supported++
-			}
-		}
-		for _, d := range top.Display {
-			if utf8.RuneCountInString(d) >= 3 && strings.Contains(lowerText, lower(d)) {
-				res.Evidence.Display = true
-			}
-		}
+		doc := int(order[0].i)
+		res.Evidence.Concepts, res.Evidence.Supported, res.Evidence.Display = rd.Mentions(all[doc],
+			func(word string) bool { return r.lex.holdsWord(&sc.tz, word, doc) })
 		res.Confidence = r.confidence(res.Evidence)
 	}
 	return res, nil

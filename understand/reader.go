@@ -257,10 +257,8 @@ func (r *Reader) language(text string) (lang string, neutral bool) {
 		}
 		return "zh", !containsHan(text)
 	}
-	for _, w := range strings.FieldsFunc(r.neutral.ReplaceAllString(text, " "), func(c rune) bool { return c < 'a' || c > 'z' }) {
-		if len(w) >= 2 {
-			return "en", false
-		}
+	if r.englishWords(text) > 0 {
+		return "en", false
 	}
 	return "zh", true
 }
@@ -271,19 +269,32 @@ func (r *Reader) language(text string) (lang string, neutral bool) {
 // characters, and those few. A Chinese sentence with pasted English screen
 // text ("TRANS FAILED … 请持卡人联系发卡行") stays Chinese.
 func (r *Reader) mostlyEnglish(text string) bool {
-	han := 0
+	han, letters := 0, 0
 	for _, c := range text {
-		if 0x4e00 <= c && c <= 0x9fff {
+		switch {
+		case 0x4e00 <= c && c <= 0x9fff:
 			han++
+		case 'a' <= c && c <= 'z':
+			letters++
 		}
 	}
-	words := 0
+	if han > 8 || letters < 8 { // most Chinese messages: no need to read words
+		return false
+	}
+	words := r.englishWords(text)
+	return words >= 4 && words >= han
+}
+
+// englishWords counts the words of two Latin letters or more in text that
+// are not neutral (pos, rc, pinyin).
+func (r *Reader) englishWords(text string) int {
+	n := 0
 	for _, w := range strings.FieldsFunc(r.neutral.ReplaceAllString(text, " "), func(c rune) bool { return c < 'a' || c > 'z' }) {
 		if len(w) >= 2 {
-			words++
+			n++
 		}
 	}
-	return words >= 4 && words >= han && han <= 8
+	return n
 }
 
 // containsHan reports whether s holds a Chinese character (\p{Han}).

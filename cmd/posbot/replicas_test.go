@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/knowledge"
@@ -163,4 +166,44 @@ func TestTwoReplicas(t *testing.T) {
 			t.Fatalf("%d turns stored for 6 messages on two replicas, want 12", len(st.History))
 		}
 	})
+}
+
+// TestRedisPrefix: with POSBOT_REDIS_PREFIX every key serve writes for a
+// conversation starts with it, and none with the default "posbot:".
+func TestRedisPrefix(t *testing.T) {
+	redisURL, _ := serviceURLs(t)
+	ctx := context.Background()
+	base, err := knowledge.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "posbot-prefix-test:" + randomID(t) + ":"
+	cfg, err := loadConfig(env(map[string]string{"POSBOT_REDIS_URL": redisURL, "POSBOT_REDIS_PREFIX": prefix}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := replica(t, cfg, base)
+	conv := "prefix-" + randomID(t)
+	if _, err := e.Handle(ctx, bot.Message{ConversationID: conv, Text: "刷卡显示51"}); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opts)
+	defer rc.Close()
+	mine, err := rc.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(mine, func(k string) bool { return strings.Contains(k, conv) }) {
+		t.Errorf("no key of the conversation under %q: %v", prefix, mine)
+	}
+	if other, _ := rc.Keys(ctx, "posbot:*"+conv+"*").Result(); len(other) > 0 {
+		t.Errorf("keys under the default prefix: %v", other)
+	}
+	for _, k := range mine {
+		rc.Del(ctx, k)
+	}
 }
