@@ -19,12 +19,17 @@ type recorder struct {
 	Engine
 	mu    sync.Mutex
 	texts []string
+	hold  chan struct{} // when set, Handle waits for it to close before answering
 }
 
 func (r *recorder) Handle(ctx context.Context, m bot.Message) (bot.Reply, error) {
 	r.mu.Lock()
 	r.texts = append(r.texts, m.Text)
+	hold := r.hold
 	r.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	return r.Engine.Handle(ctx, m)
 }
 
@@ -97,7 +102,9 @@ func TestPick(t *testing.T) {
 }
 
 // TestChatTerminal types into a pseudo-terminal: the line editor echoes what
-// is typed, the up arrow brings back the previous line, and Ctrl-D ends.
+// is typed, the up arrow brings back the previous line, and Ctrl-D ends, also
+// when it is typed while an answer is still being worked out. The terminal is
+// cooked again afterwards.
 func TestChatTerminal(t *testing.T) {
 	t.Parallel()
 	pty, tty := openPTY(t)
@@ -106,23 +113,35 @@ func TestChatTerminal(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Chat(context.Background(), e, tty, tty) }()
 
-	typeLine := func(keys, want string) {
+	send := func(keys string) {
 		t.Helper()
 		if _, err := pty.Write([]byte(keys)); err != nil {
 			t.Fatal(err)
 		}
-		screen.waitFor(t, want)
 	}
-	screen.waitFor(t, "> ")
-	typeLine("刷卡显示交易失败51\r", "余额")
-	n := len(e.sent())
-	typeLine("\x1b[A\r", "余额") // up arrow: the same message again
-	for deadline := time.Now().Add(10 * time.Second); len(e.sent()) == n; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the recalled line was not sent; screen:\n%s", screen)
+	sentN := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); len(e.sent()) < n; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("message %d was not sent; screen:\n%s", n, screen)
+			}
 		}
 	}
-	pty.Write([]byte{4}) // Ctrl-D
+	screen.waitFor(t, "> ")
+	send("刷卡显示交易失败51\r")
+	screen.waitFor(t, "余额")
+
+	// The up arrow recalls the same message; Ctrl-D comes while the engine
+	// is still answering it.
+	hold := make(chan struct{})
+	e.mu.Lock()
+	e.hold = hold
+	e.mu.Unlock()
+	send("\x1b[A\r")
+	sentN(2)
+	send("\x04")
+	time.Sleep(50 * time.Millisecond) // let the terminal take the key before the answer comes
+	close(hold)
 	select {
 	case err := <-done:
 		if err != nil {
@@ -133,6 +152,10 @@ func TestChatTerminal(t *testing.T) {
 	}
 	if want := []string{"刷卡显示交易失败51", "刷卡显示交易失败51"}; !slices.Equal(e.sent(), want) {
 		t.Errorf("engine got %q, want %q", e.sent(), want)
+	}
+	screen.waitForN(t, "【应答码 51】", 2)
+	if !cooked(t, tty) {
+		t.Error("the terminal was left raw")
 	}
 }
 
@@ -165,12 +188,18 @@ func (s *screen) String() string {
 	return s.buf.String()
 }
 
-// waitFor waits until the screen shows want after what it showed before.
+// waitFor waits until the screen shows want.
 func (s *screen) waitFor(t *testing.T, want string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.String(), want); time.Sleep(10 * time.Millisecond) {
+	s.waitForN(t, want, 1)
+}
+
+// waitForN waits until the screen shows want n times.
+func (s *screen) waitForN(t *testing.T, want string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(s.String(), want) < n; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("screen never showed %q:\n%s", want, s)
+			t.Fatalf("screen never showed %q %d times:\n%s", want, n, s)
 		}
 	}
 }

@@ -38,3 +38,13 @@ func openPTY(t *testing.T) (pty, tty *os.File) {
 	t.Cleanup(func() { tty.Close(); pty.Close() })
 	return pty, tty
 }
+
+// cooked reports whether the terminal reads whole lines and echoes them.
+func cooked(t *testing.T, tty *os.File) bool {
+	t.Helper()
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio.Lflag&unix.ICANON != 0 && tio.Lflag&unix.ECHO != 0
+}

@@ -66,7 +66,8 @@ const historyLines = 200
 // editor reads lines from a terminal with line editing (arrows, Ctrl-A/E/W,
 // wide CJK characters) and history (up and down arrows, Ctrl-R).
 type editor struct {
-	rl *readline.Instance
+	rl      *readline.Instance
+	restore func() error // leaves raw mode
 }
 
 func newEditor(in *os.File, out io.Writer) (*editor, error) {
@@ -75,6 +76,21 @@ func newEditor(in *os.File, out io.Writer) (*editor, error) {
 		mu    sync.Mutex
 		saved *readline.State
 	)
+	// The terminal stays raw from the first prompt until Close, also while
+	// an answer is worked out and printed. readline reads the terminal all
+	// the time; were it cooked between prompts, a Ctrl-D typed then would
+	// reach readline as the end of its input and the next prompt would
+	// never return.
+	restore := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if saved == nil {
+			return nil
+		}
+		s := saved
+		saved = nil
+		return readline.Restore(fd, s)
+	}
 	rl, err := readline.NewEx(&readline.Config{
 		Stdin:           readline.NewCancelableStdin(in),
 		Stdout:          out,
@@ -89,22 +105,16 @@ func newEditor(in *os.File, out io.Writer) (*editor, error) {
 		FuncMakeRaw: func() error {
 			mu.Lock()
 			defer mu.Unlock()
+			if saved != nil {
+				return nil
+			}
 			s, err := readline.MakeRaw(fd)
-			if err == nil && saved == nil {
+			if err == nil {
 				saved = s
 			}
 			return err
 		},
-		FuncExitRaw: func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			if saved == nil {
-				return nil
-			}
-			s := saved
-			saved = nil
-			return readline.Restore(fd, s)
-		},
+		FuncExitRaw: func() error { return nil },
 		FuncGetWidth: func() int {
 			if w, _, err := term.GetSize(fd); err == nil && w > 0 {
 				return w
@@ -115,7 +125,7 @@ func newEditor(in *os.File, out io.Writer) (*editor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("line editor: %w", err)
 	}
-	return &editor{rl: rl}, nil
+	return &editor{rl: rl, restore: restore}, nil
 }
 
 // ReadLine returns the next line. Ctrl-D on an empty line is io.EOF, and so
@@ -135,4 +145,6 @@ func (e *editor) ReadLine(prompt string) (string, error) {
 	}
 }
 
-func (e *editor) Close() error { return e.rl.Close() }
+func (e *editor) Close() error {
+	return errors.Join(e.rl.Close(), e.restore())
+}
