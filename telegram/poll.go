@@ -105,6 +105,10 @@ func (a *Adapter) poll(ctx context.Context) {
 		if pause > 0 && sleepCtx(ctx, pause) != nil {
 			return
 		}
+		// Taken before asking: an update finished while the call is under
+		// way must wake the wait below, or, if it was the last one in
+		// flight, nothing would.
+		progress := a.polled.progress()
 		updates, err := a.getUpdates(ctx, a.polled.next(), int(a.cfg.PollTimeout.Seconds())-1)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -124,7 +128,7 @@ func (a *Adapter) poll(ctx context.Context) {
 			// Every update Telegram returned is still being answered: wait
 			// for one to finish before asking further.
 			select {
-			case <-a.polled.progress():
+			case <-progress:
 			case <-ctx.Done():
 			}
 		}
