@@ -11,6 +11,7 @@ package channel
 import (
 	"context"
 	"errors"
+	"unicode"
 
 	"github.com/posbot/posbot/bot"
 	"github.com/posbot/posbot/knowledge"
@@ -59,4 +60,23 @@ func Knowledge(base *knowledge.Base) (*knowledge.Base, error) {
 		return nil, errors.New("the knowledge base has no channel texts (data/dialogue/channels.yaml)")
 	}
 	return base, nil
+}
+
+// AnswerLang is the language a reply is written in: "en" when it holds
+// more Latin letters than Chinese characters (an English answer names its
+// Chinese sources, and 商户号 beside merchant ID), else "zh".
+func AnswerLang(answer string) string {
+	han, latin := 0, 0
+	for _, r := range answer {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
+			latin++
+		}
+	}
+	if latin > han {
+		return "en"
+	}
+	return "zh"
 }

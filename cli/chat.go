@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
+	"github.com/posbot/posbot/knowledge"
 )
 
 // Chat runs an interactive conversation: each line the merchant types is a
@@ -16,18 +18,26 @@ import (
 // On a terminal the line can be edited and earlier lines recalled with the
 // arrow keys; from a pipe lines are read as they come.
 //
+// What it says in its own words (its greeting, "cleared") is texts, the
+// knowledge base's channel texts for "cli"; the greeting is in both
+// languages, the other in the language of the last answer.
+//
 // A clarifying question's options are shown once, numbered; a reply that is
 // just one of those numbers sends the option's text, so the engine and the
 // transcript record the choice, not the digit.
-func Chat(ctx context.Context, e Engine, in io.Reader, out io.Writer) error {
+func Chat(ctx context.Context, e Engine, texts knowledge.Texts, in io.Reader, out io.Writer) error {
 	const id = "chat:terminal"
 	lines, err := newLineReader(in, out)
 	if err != nil {
 		return err
 	}
 	defer lines.Close()
-	fmt.Fprintln(out, "posbot 对话模式：输入屏幕上的代码或提示文字，例如“刷卡显示交易失败51”。/reset 重新开始，/quit 退出。")
-	var options []string // the last reply's, for picking by number
+	fmt.Fprintln(out, texts.Get("zh", "chat_greeting"))
+	fmt.Fprintln(out, texts.Get("en", "chat_greeting"))
+	var (
+		options []string // the last reply's, for picking by number
+		lang    = "zh"   // the last answer's
+	)
 	for {
 		fmt.Fprintln(out)
 		line, err := lines.ReadLine("> ")
@@ -49,7 +59,7 @@ func Chat(ctx context.Context, e Engine, in io.Reader, out io.Writer) error {
 				return err
 			}
 			options = nil
-			fmt.Fprintln(out, "已重新开始。")
+			fmt.Fprintln(out, texts.Get(lang, "reset"))
 			continue
 		}
 		if o, ok := pick(line, options); ok {
@@ -61,6 +71,7 @@ func Chat(ctx context.Context, e Engine, in io.Reader, out io.Writer) error {
 			return fmt.Errorf("answer: %w", err)
 		}
 		fmt.Fprintln(out, r.Answer)
+		lang = channel.AnswerLang(r.Answer)
 		for i, o := range r.Options {
 			if !listed(r.Answer, i+1, o) {
 				fmt.Fprintf(out, "  %d. %s\n", i+1, o)

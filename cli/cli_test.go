@@ -46,10 +46,14 @@ func TestChat(t *testing.T) {
 	var out bytes.Buffer
 	e := &recorder{Engine: bottest.Engine(t)}
 	in := strings.NewReader("刷卡失败了\n2\n/reset\n2\n/quit\n刷卡显示51\n")
-	if err := Chat(context.Background(), e, in, &out); err != nil {
+	texts := bottest.Base(t).ChannelTexts().For("cli")
+	if err := Chat(context.Background(), e, texts, in, &out); err != nil {
 		t.Fatal(err)
 	}
 	o := out.String()
+	if !strings.HasPrefix(o, texts.Get("zh", "chat_greeting")+"\n"+texts.Get("en", "chat_greeting")+"\n") {
+		t.Errorf("no greeting in both languages:\n%s", o)
+	}
 	if n := strings.Count(o, "只有这一张卡不行"); n != 2 { // the option, then "→ 只有这一张卡不行"
 		t.Errorf("option 2 shown %d times, want once in the question and once as the choice:\n%s", n, o)
 	}
@@ -61,7 +65,7 @@ func TestChat(t *testing.T) {
 	if want := []string{"刷卡失败了", "只有这一张卡不行", "2"}; !slices.Equal(e.sent(), want) {
 		t.Errorf("engine got %q, want %q", e.sent(), want)
 	}
-	parts := strings.Split(o, "已重新开始。")
+	parts := strings.Split(o, texts.Get("zh", "reset"))
 	if len(parts) != 2 {
 		t.Fatalf("no reset:\n%s", o)
 	}
@@ -73,6 +77,20 @@ func TestChat(t *testing.T) {
 	}
 	if strings.Contains(o, "应答码 51") {
 		t.Errorf("read past /quit:\n%s", o)
+	}
+}
+
+// TestChatEnglishReset: /reset after an English answer says so in English.
+func TestChatEnglishReset(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	texts := bottest.Base(t).ChannelTexts().For("cli")
+	in := strings.NewReader("the terminal says declined 51\n/reset\n")
+	if err := Chat(context.Background(), bottest.Engine(t), texts, in, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), texts.Get("en", "reset")) {
+		t.Errorf("reset after an English answer not in English:\n%s", out.String())
 	}
 }
 
@@ -111,7 +129,7 @@ func TestChatTerminal(t *testing.T) {
 	screen := readScreen(t, pty)
 	e := &recorder{Engine: bottest.Engine(t)}
 	done := make(chan error, 1)
-	go func() { done <- Chat(context.Background(), e, tty, tty) }()
+	go func() { done <- Chat(context.Background(), e, bottest.Base(t).ChannelTexts().For("cli"), tty, tty) }()
 
 	send := func(keys string) {
 		t.Helper()

@@ -31,8 +31,8 @@ const commonSection = "common"
 // order: channels.yaml must hold each with exactly these placeholders,
 // and no other. A user's text is in its own section of the file or, when
 // several say it alike, in common. The users are the channel packages
-// ("http" is httpapi) and "screens", the screenshot intake every channel
-// shares (channel.Screens).
+// ("http" is httpapi, "cli" is `posbot chat`) and "screens", the
+// screenshot intake every channel shares (channel.Screens).
 var (
 	ChannelMerchantTexts = map[string]map[string]string{
 		"telegram": {"start": "", "help": "", "reset": "", "failed": "", "unsupported": "", "stale_button": "",
@@ -41,6 +41,7 @@ var (
 		"wecom":    {"welcome": "", "failed": "", "unsupported": "", "voice": ""},
 		"chatwoot": {"handed_over": "%d", "handed_over_unrecorded": "", "escalated_unrecorded": "", "failed": "", "unsupported": ""},
 		"bridge":   {"failed": ""},
+		"cli":      {"chat_greeting": "", "reset": ""},
 		"http": {"failed": "", "too_long": "%d", "new_conversations": "%d", "ocr_busy": "", "no_image": "",
 			"image_incomplete": "", "internal_error": ""},
 		"screens": {"image_unreadable": "", "image_unreadable_caption": "", "image_too_large": "%d"},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/posbot/posbot/bot"
+	"github.com/posbot/posbot/channel"
 )
 
 // Callback data prefixes. Telegram limits callback data to 64 bytes.
@@ -39,7 +40,7 @@ func (a *Adapter) keyboard(r bot.Reply) *inlineKeyboard {
 		rows = append(rows, []inlineButton{{Text: o, CallbackData: optionData(i, o)}})
 	}
 	if diagnostic(r) {
-		lang := answerLang(r.Answer)
+		lang := channel.AnswerLang(r.Answer)
 		rows = append(rows, []inlineButton{
 			{Text: a.text(lang, "solved_button"), CallbackData: cbSolved},
 			{Text: a.text(lang, "unsolved_button"), CallbackData: cbUnsolved},

@@ -3,7 +3,6 @@ package telegram
 import (
 	"regexp"
 	"strings"
-	"unicode"
 )
 
 // What the adapter says in its own words is data: the knowledge base's
@@ -36,23 +35,4 @@ func (a *Adapter) startText() string {
 func (a *Adapter) ticketPattern() *regexp.Regexp {
 	before, after, _ := strings.Cut(a.deskText("ticket"), "%d") // without arguments, the text as written
 	return regexp.MustCompile(regexp.QuoteMeta(before) + `(\d+)` + regexp.QuoteMeta(after))
-}
-
-// answerLang is the language a reply is written in: "en" when it holds
-// more Latin letters than Chinese characters (an English answer names its
-// Chinese sources, and 商户号 beside merchant ID), else "zh".
-func answerLang(answer string) string {
-	han, latin := 0, 0
-	for _, r := range answer {
-		switch {
-		case unicode.Is(unicode.Han, r):
-			han++
-		case 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
-			latin++
-		}
-	}
-	if latin > han {
-		return "en"
-	}
-	return "zh"
 }

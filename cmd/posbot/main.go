@@ -206,7 +206,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 		built()
-		return cli.Chat(ctx, e, stdin, stdout)
+		return cli.Chat(ctx, e, base.ChannelTexts().For("cli"), stdin, stdout)
 	case "eval":
 		built() // eval builds an engine per retriever variant
 		return eval.Main(ctx, args, stdout, stderr, func(mode string) (eval.Answerer, error) {
