@@ -119,7 +119,8 @@ func (c *Codes) letterO(s string) string {
 
 // chineseNumerals writes numbers spelt in characters as digits, for codes
 // said the way they sound: 五十一 → 51, 十二 → 12, digit by digit as on the
-// phone 五五 → 55, 六幺 → 61 (幺 is 1), 零五 → 05, A零 → A0, E幺零二 → E102.
+// phone 五五 → 55, 六幺 → 61 (幺 is 1), 零五 → 05, A零 → A0, A七 → A7,
+// E幺零二 → E102.
 // Amounts and counts stay excluded by the usual rules afterwards (五十块 →
 // 50块 is measured, 五六张 → 56张 too); holidays (五一节, 十一期间) are
 // left alone; 两, 百, 千 and 万 are never converted.
@@ -145,6 +146,11 @@ func (w *codeWords) chineseNumerals(s string) string {
 		}
 		if j < len(rs) {
 			next = rs[j]
+		}
+		if j == i+1 && prev == 'a' && (i < 2 || !isLatin(rs[i-2])) && !strings.ContainsRune(w.numeralsNotBefore, next) {
+			b.WriteString(cnDigit(rs[i])) // a七 → a7: the A codes said aloud
+			i = j
+			continue
 		}
 		b.WriteString(w.convertRun(rs[i:j], prev, next))
 		i = j
@@ -190,6 +196,8 @@ func (w *codeWords) convertRun(run []rune, prev, next rune) string {
 	}
 	return keep
 }
+
+func isLatin(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }
 
 func isCNNumeral(r rune) bool {
 	return r == '十' || strings.ContainsRune("零〇幺一二三四五六七八九", r)
@@ -295,6 +303,7 @@ func (c *Codes) Extract(s string) (code string, ok bool) {
 func (c *Codes) Leading(s string) (string, bool) {
 	s = asciiLower(s)
 	s = c.letterO(s)
+	s = c.words.chineseNumerals(s) // "不对 是五十五"
 	s = c.joinSpaced(s)
 	i := 0
 	for i < len(s) && !isAlnum(s[i]) {

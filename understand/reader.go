@@ -136,7 +136,12 @@ func (r *Reader) Read(text, image string) Reading {
 	ts := rd.TextScan
 	if loc, ok := ts.Find("intents.correction"); ok {
 		// "不是34是54", "不对 是61": the code after the correction is meant.
-		if code, ok := r.codes.Leading(ts.Text()[loc[1]:]); ok {
+		// A code read in what follows wins ("弄错了 51是流水号 代码是05");
+		// else the number right after it ("不对 是61").
+		rest := ts.Text()[loc[1]:]
+		if code, ok := r.codes.Extract(rest); ok {
+			rd.Code, rd.HasCode = code, true
+		} else if code, ok := r.codes.Leading(rest); ok {
 			rd.Code, rd.HasCode = code, true
 		}
 	}

@@ -18,6 +18,9 @@ func TestCorrection(t *testing.T) {
 		{"金额不对 刷了3次", ""},        // a count
 		{"应该是网络的问题吧 显示96", "96"}, // a correction word without a code after it
 		{"不是51是余额不足那个吗", "51"},   // no code after the correction: the one read stays
+		{"显示五十一 不对不对是五十五", "55"}, // said aloud
+		{"看反了 是41", "41"},
+		{"不对 是五一那天刷的", ""}, // a holiday, not a code
 	} {
 		rd := testReader().Read(Normalize(tt.in), "")
 		got := rd.Code
