@@ -124,11 +124,20 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	case !rd.HasCode && len(st.LastIDs) > 0 && rd.Solved:
 		return e.solved(ctx, st, in), nil
 	case !rd.HasCode && rd.Ack && len(st.LastIDs) > 0:
-		// "好的", "嗯", "ok" after an answer: not the answer again.
-		return e.simple(lang, "ack"), nil
+		// "好的", "嗯", "ok" after an answer: not the answer again. The
+		// reply is still about the conversation's code, as a handoff's is.
+		r := e.simple(lang, "ack")
+		r.Code = st.Facts.Code
+		return r, nil
+	case !rd.HasCode && rd.Ack && len(st.History) > 0:
+		// "ok 👌" once the problem is over: a courtesy, not a question
+		// outside what posbot does.
+		return e.simple(lang, "thanks"), nil
 	case !rd.HasCode && utf8.RuneCountInString(rd.Text) <= 12 && len(st.History) > 0 && (rd.Thanks || rd.Greeting):
 		// Courtesies after an answer are not a new question.
-		return e.courtesy(rd, lang), nil
+		r := e.courtesy(rd, lang)
+		r.Code = st.Facts.Code
+		return r, nil
 	case !rd.HasCode && utf8.RuneCountInString(rd.Text) <= 16 && rd.Solved && rd.Thanks:
 		// "哈哈谢谢啊，问题解决了" even without an answer to attach it to.
 		return e.simple(lang, "solved"), nil

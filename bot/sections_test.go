@@ -112,6 +112,17 @@ func TestReplySections(t *testing.T) {
 		if ack.Sections != nil || ack.Answer != texts.Get("zh", "ack") {
 			t.Errorf("%q = %q with sections %v, want %q and none", word, ack.Answer, ack.Sections, texts.Get("zh", "ack"))
 		}
+		if ack.Code != "51" {
+			t.Errorf("%q: code %q, want the conversation's 51", word, ack.Code)
+		}
+	}
+	if thanks := ask(t, e, "sections-1", "谢谢"); thanks.Answer != texts.Get("zh", "thanks") || thanks.Code != "51" {
+		t.Errorf("thanks = %q with code %q, want %q and the conversation's 51", thanks.Answer, thanks.Code, texts.Get("zh", "thanks"))
+	}
+	// Once solved, "ok" is a courtesy too, not a question outside what posbot does.
+	ask(t, e, "sections-1", "解决了")
+	if ok := ask(t, e, "sections-1", "ok"); ok.Answer != texts.Get("zh", "thanks") {
+		t.Errorf("ok after solved = %q, want %q", ok.Answer, texts.Get("zh", "thanks"))
 	}
 	// A question and a handoff carry none either.
 	if q := ask(t, e, "sections-2", "刷卡失败了怎么办"); !q.Clarify || q.Sections != nil {

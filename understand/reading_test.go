@@ -67,6 +67,9 @@ func TestDebitedAmount(t *testing.T) {
 		{"商户已经查了交易明细，没有这笔，但顾客短信显示扣了560", true},
 		{"顾客说扣了1280元 小票没出", true},
 		{"刷了三遍 机器说扣了3次机会 再错就锁", false},
+		{"手机短信说扣了两百块 机器显示交易失败", true}, // said aloud
+		{"扣了一千二 机器显示交易失败", true},
+		{"扣了三次机会", false},
 	} {
 		if got := testReader().Read(Normalize(tt.in), "").Debited; got != tt.want {
 			t.Errorf("Read(%q).Debited = %v, want %v", tt.in, got, tt.want)
