@@ -387,8 +387,21 @@ func (e *Engine) scopeFirst(hits []retrieval.Hit, scope string) []retrieval.Hit 
 	if len(hits) == 0 {
 		return hits
 	}
-	// Only "one card" overrules: "every card" is often said next to the
-	// one-card facts ("别的顾客刷都没问题，就他的卡怎么刷都失败").
+	// A symptom with two sides: the side the scope says leads.
+	for _, sp := range e.cfg.Base.ScopePairs() {
+		from, to := sp.Card, sp.Terminal
+		if scope == "one" {
+			from, to = sp.Terminal, sp.Card
+		}
+		if scope == "" || hits[0].Passage.ID != from {
+			continue
+		}
+		if p, ok := e.cfg.Base.ByID(to); ok {
+			return append([]retrieval.Hit{{Passage: p, Score: hits[0].Score}}, without(hits, to)...)
+		}
+	}
+	// Otherwise only "one card" overrules: "every card" is often said next
+	// to the one-card facts ("别的顾客刷都没问题，就他的卡怎么刷都失败").
 	id := e.cfg.Base.Role("one_card")
 	if scope != "one" || hits[0].Passage.Target != knowledge.TargetProvider {
 		return hits

@@ -61,6 +61,9 @@ func TestAnswers(t *testing.T) {
 		{name: "out of scope", text: "今天天气怎么样", target: "none", mention: []string{"POS"}},
 		{name: "english", text: "card declined with code 51", code: "51", target: "bank", mention: []string{"bank"}, forbid: []string{"余额不足"}},
 		{name: "amount is not a code", text: "刷了1000元显示交易失败", target: "none", clarify: true},
+		// A symptom with a card side and a terminal side: the scope decides.
+		{name: "over the limit on every card", text: "POS提示单笔金额超限，顾客换了两张卡都一样", target: "provider", topSourceIsOne: "msg-terminal-limit"},
+		{name: "over the limit on one card", text: "提示交易超限 只有这一张卡不行", target: "bank", topSourceIsOne: "msg-over-limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,18 @@ type Dialogue struct {
 	Triage []TriageOption `yaml:"triage"`
 	// Roles name passages (and one family) the dialogue uses by role.
 	Roles map[string]string `yaml:"roles"`
+	// ScopePairs are one symptom's two sides: what the card (its issuer)
+	// and what the terminal (its provider) causes.
+	ScopePairs []ScopePair `yaml:"scope_pairs"`
+}
+
+// ScopePair is a symptom with a card side and a terminal side ("交易超限":
+// the card's own limit, or the limit the provider set on the terminal).
+// When every card fails the same way the terminal side leads; when only
+// one card does, the card side.
+type ScopePair struct {
+	Card     string `yaml:"card"`
+	Terminal string `yaml:"terminal"`
 }
 
 // TriageOption is one option of the triage question.
@@ -108,6 +120,16 @@ func (b *Base) validateDialogue() error {
 			}
 		}
 	}
+	for i, sp := range b.dialogue.ScopePairs {
+		for _, id := range []string{sp.Card, sp.Terminal} {
+			if _, ok := b.ByID(id); !ok {
+				bad("scope pair %d: no passage %q", i+1, id)
+			}
+		}
+		if sp.Card == sp.Terminal {
+			bad("scope pair %d: %q on both sides", i+1, sp.Card)
+		}
+	}
 	for key, m := range b.texts {
 		for _, lang := range langs {
 			if _, ok := m[lang]; !ok {
@@ -126,6 +148,9 @@ func (b *Base) validateDialogue() error {
 
 // Role returns the passage id (or family) the dialogue uses for role.
 func (b *Base) Role(role string) string { return b.dialogue.Roles[role] }
+
+// ScopePairs returns the symptoms with a card side and a terminal side.
+func (b *Base) ScopePairs() []ScopePair { return b.dialogue.ScopePairs }
 
 // Triage returns the options of the triage question, in order.
 func (b *Base) Triage() []TriageOption { return b.dialogue.Triage }
