@@ -182,6 +182,19 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	}
 	hits, conf := res.Hits, res.Confidence
 	ev = res.Evidence
+	if rd.Image != "" && rd.Text != "" {
+		// A question typed under a picture ("只退一半钱怎么操作" under a
+		// sales slip): the picture's words may say nothing of it (a slip's
+		// merchant name and numbers). When the typed words alone say more,
+		// their best passage leads, before what the picture and the words
+		// found together ("这是真的还是骗子" under a fee notice: the scam
+		// passage, then the fee's).
+		if tres, err := e.searchFull(ctx, rd.Text, "", rd.TextScan); err == nil && tres.Confidence > conf && len(tres.Hits) > 0 {
+			top := tres.Hits[0]
+			hits = append([]retrieval.Hit{top}, without(hits, top.Passage.ID)...)
+			conf, ev = tres.Confidence, tres.Evidence
+		}
+	}
 	if conf < e.cfg.MinConfidence && len(st.LastIDs) > 0 {
 		// A follow-up ("刚查了明细，里面没有这笔") says little on its own:
 		// read it together with what the merchant said before.

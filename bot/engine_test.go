@@ -616,3 +616,19 @@ func TestCauseBeforeItsFamily(t *testing.T) {
 		t.Fatalf("sources %v, want ext-bank-busy before its family's overview", ids(r.Sources))
 	}
 }
+
+// TestQuestionUnderPicture: a question typed under a picture that says
+// nothing of it (a sales slip's names and numbers) is answered by what was
+// typed; the picture's own topic follows among the sources.
+func TestQuestionUnderPicture(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	slip := "银联POS签购单 POS SALES SLIP\n商户存根 MERCHANT COPY\n商户名称:兴隆副食\n交易类型:消费/SALE\n参考号 REF NO.:412396051177\n金额 AMOUNT: RMB 640.00"
+	r, err := e.Handle(context.Background(), bot.Message{ConversationID: "slip", Channel: "test", Text: "只退一半钱怎么操作", ImageText: slip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sources) == 0 || r.Sources[0].ID != "msg-void-refund" {
+		t.Errorf("sources %v, want msg-void-refund first:\n%s", ids(r.Sources), r.Answer)
+	}
+}
