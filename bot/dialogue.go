@@ -73,7 +73,9 @@ func (e *Engine) escalate(r *Reply, rd understand.Reading) {
 		return
 	}
 	switch {
-	case e.fraud(rd):
+	case e.fraud(rd) && !rd.Prevention:
+		// "客人问在我这刷卡会不会被盗刷": how to keep fraud away is answered,
+		// with nothing for a person to follow up.
 		r.Escalate, r.Reason = true, "fraud"
 	case rd.FrozenAccount:
 		r.Escalate, r.Reason = true, "frozen"

@@ -380,6 +380,9 @@ func TestEscalationCues(t *testing.T) {
 		{"有个说是建行的人打电话给我说pos机要升级 让我把验证码念给他", "fraud"},
 		{"扣款成功没有 在哪看啊", ""},
 		{"客人的卡被银行冻结了 刷出来62", ""},
+		{"客人问在我这刷卡会不会被盗刷 我咋跟他说", ""}, // keeping fraud away: nothing happened
+		{"how do i prevent skimming and cloned cards at my shop", ""},
+		{"刚才那张卡我怀疑是伪卡 卡面卡号和小票上的对不上", "fraud"},
 	}
 	for i, tt := range tests {
 		r := ask(t, e, sprintf("esc-%d", i), tt.text)

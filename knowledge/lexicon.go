@@ -39,7 +39,8 @@ type Lexicon struct {
 	// Answers are answers to the triage question: scope_one, scope_all,
 	// signal_none, signal_ok, terminal_old, terminal_new.
 	Answers map[string]Rule `yaml:"answers"`
-	// Cues are signs the dialogue acts on: damaged_card, domain, failure.
+	// Cues are signs the dialogue acts on: damaged_card, domain, failure,
+	// frozen_account, debited, card, out_of_scope, prevention.
 	Cues map[string]Rule `yaml:"cues"`
 	// Codes are the words around response codes.
 	Codes CodeWords `yaml:"codes"`
@@ -178,7 +179,7 @@ type OptionWords struct {
 var (
 	IntentKeys = []string{"human", "unsolved", "solved", "question", "but_after", "greeting", "thanks", "ack", "also", "switch", "correction", "cant_describe", "still"}
 	AnswerKeys = []string{"scope_one", "scope_all", "signal_none", "signal_ok", "terminal_old", "terminal_new"}
-	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card", "out_of_scope"}
+	CueKeys    = []string{"damaged_card", "domain", "failure", "frozen_account", "debited", "card", "out_of_scope", "prevention"}
 	CueKinds   = []string{"fraud", "scam", "insider"}
 )
 

@@ -110,6 +110,9 @@ type Reading struct {
 	Switch                 bool
 	Fraud, Scam, Insider   bool
 	FrozenAccount, Debited bool
+	// Prevention is true when the message asks how to keep fraud away
+	// ("客人问会不会被盗刷"), not that it happened.
+	Prevention bool
 
 	// Scan is the lexicon's reading of text and image together.
 	Scan knowledge.Scan
@@ -188,6 +191,7 @@ func (r *Reader) Read(text, image string) Reading {
 	rd.Fraud, rd.Scam, rd.Insider = sc.Cue("fraud"), sc.Cue("scam"), sc.Cue("insider")
 	rd.FrozenAccount = sc.Has("cues.frozen_account")
 	rd.Debited = sc.Has("cues.debited")
+	rd.Prevention = sc.Has("cues.prevention")
 	return rd
 }
 
