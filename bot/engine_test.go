@@ -208,6 +208,19 @@ func TestQuotedScreenLeads(t *testing.T) {
 	}
 }
 
+// TestGuidanceIsNotAQuote: screen guidance many codes' screens carry
+// (请联系发卡行, in 01's, 02's and 44's "交易失败，请联系发卡行") is not the
+// quoted meaning of the one code whose title holds it: without a code the
+// answer does not claim 02, and says it is not sure.
+func TestGuidanceIsNotAQuote(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	r := ask(t, e, "guidance", "这张卡昨天在我们店刷还好好的 今天就不行 提示交易失败请联系发卡行")
+	if r.Code != "" || r.Confidence >= 0.5 {
+		t.Errorf("code %q, confidence %.2f, sources %v; want no code and an answer that says it is not sure:\n%s", r.Code, r.Confidence, ids(r.Sources), r.Answer)
+	}
+}
+
 func TestHandoffStatesTheDiagnosis(t *testing.T) {
 	t.Parallel()
 	e, base := newEngine(t)

@@ -32,6 +32,15 @@ const maxOwners = 2
 
 func newWordings(base *knowledge.Base, generic func(string) string) *wordings {
 	w := &wordings{owners: map[string][]string{}}
+	var starts []string
+	for _, l := range base.Lexicons() {
+		for _, g := range l.Guidance {
+			starts = append(starts, strings.ToLower(g))
+		}
+	}
+	guidance := func(ph string) bool {
+		return slices.ContainsFunc(starts, func(g string) bool { return strings.HasPrefix(ph, g) })
+	}
 	add := func(phrase, id string) {
 		phrase = strings.ToLower(strings.TrimSpace(phrase))
 		if utf8.RuneCountInString(phrase) < 3 || informativeRunes(generic(phrase)) < 2 {
@@ -54,6 +63,26 @@ func newWordings(base *knowledge.Base, generic func(string) string) *wordings {
 			title := strings.TrimSpace(strings.TrimPrefix(p.Title, p.Code))
 			for _, part := range titleParts.Split(title, -1) {
 				add(part, p.ID)
+			}
+		}
+	}
+	// Guidance (the lexicons' guidance words start it) is also said by every
+	// screen that holds it within a longer line: 02's title says 请联系发卡行,
+	// and so do the screens of 01, 02 and 44 (交易失败，请联系发卡行), so it
+	// tells none of them apart.
+	for _, p := range base.All() {
+		if p.Family == "approved" {
+			continue
+		}
+		for _, d := range p.Display {
+			d = strings.ToLower(d)
+			for ph, ids := range w.owners {
+				if !guidance(ph) {
+					continue
+				}
+				if len(ph) < len(d) && !slices.Contains(ids, p.ID) && strings.Contains(d, ph) {
+					w.owners[ph] = append(ids, p.ID)
+				}
 			}
 		}
 	}

@@ -48,6 +48,11 @@ type Lexicon struct {
 	Options OptionWords `yaml:"options"`
 	// Identifiers are labels of receipt numbers (商户号, 参考号 …).
 	Identifiers []string `yaml:"identifiers"`
+	// Guidance are the words that start what a screen tells the merchant to
+	// do ("请联系发卡行", "please retry") rather than what went wrong:
+	// guidance that other screens carry within their lines tells none of
+	// them apart.
+	Guidance []string `yaml:"guidance"`
 	// Facts are the words around what a merchant tells a support agent:
 	// receipt numbers, a card's last four digits, an amount, a time.
 	Facts FactWords `yaml:"facts"`
@@ -256,7 +261,7 @@ func (ls Lexicons) validate() error {
 				seen[v] = c.ID
 			}
 		}
-		for _, lists := range []namedList{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"neutral", l.Neutral},
+		for _, lists := range []namedList{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"guidance", l.Guidance}, {"neutral", l.Neutral},
 			{"codes.labels", l.Codes.Labels}, {"codes.near", l.Codes.Near}, {"codes.code_words", l.Codes.CodeWords},
 			{"codes.question_words", l.Codes.QuestionWords}, {"codes.measure", l.Codes.Measure}, {"codes.not_measure", l.Codes.NotMeasure},
 			{"codes.units", l.Codes.Units}, {"codes.amount", l.Codes.Amount}, {"codes.fillers", l.Codes.Fillers},
