@@ -235,6 +235,12 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 		return e.nextCause(ctx, st, in)
 	}
 	if !rd.InDomain && !rd.Failure && !ongoing && pending == nil {
+		if rd.ImageUnread && informativeRunes(e.generic(rd.Text)) < 3 {
+			// A photo nothing could be read from, with "这个怎么弄" or
+			// nothing: a question about the terminal; ask what the screen
+			// says. ("帮我算算这桌多少钱" under a menu is not one.)
+			return e.triage(st, lang), nil
+		}
 		if rd.Thanks || rd.Greeting {
 			return e.courtesy(rd, lang), nil
 		}

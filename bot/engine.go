@@ -61,6 +61,7 @@ type Engine struct {
 	reader   *understand.Reader
 	texts    knowledge.Texts
 	wordings *wordings
+	generic  func(string) string // the text without the lexicons' generic words
 	log      *slog.Logger
 }
 
@@ -112,7 +113,7 @@ func New(cfg Config) (*Engine, error) {
 		b.WriteString(s[last:])
 		return b.String()
 	}
-	return &Engine{cfg: cfg, reader: reader, texts: cfg.Base.Texts(), wordings: newWordings(cfg.Base, generic), log: cfg.Logger}, nil
+	return &Engine{cfg: cfg, reader: reader, texts: cfg.Base.Texts(), wordings: newWordings(cfg.Base, generic), generic: generic, log: cfg.Logger}, nil
 }
 
 // historyTurns bounds the transcript kept in the conversation state.

@@ -648,3 +648,27 @@ func TestQuestionUnderPicture(t *testing.T) {
 		t.Errorf("sources %v, want msg-void-refund first:\n%s", ids(r.Sources), r.Answer)
 	}
 }
+
+// TestUnreadablePhoto: a photo nothing could be read from, sent with a few
+// words or none, gets the question of what the screen says; a photo of a
+// menu with a question that is not about the terminal does not.
+func TestUnreadablePhoto(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	for i, tt := range []struct {
+		text, image string
+		clarify     bool
+	}{
+		{"这个怎么弄", "@#%&* 1 l | 0O\n≡≡ ﹏\n確", true},
+		{"", "15:42 4G 33%\n||||| ~~ 囗\n取消 确认", true},
+		{"帮我算算这桌多少钱", "点菜单 3号桌\n红烧肉 38\n酸菜鱼 58", false},
+	} {
+		r, err := e.Handle(context.Background(), bot.Message{ConversationID: sprintf("photo-%d", i), Channel: "test", Text: tt.text, ImageText: tt.image})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Clarify != tt.clarify || strings.Contains(r.Answer, tt.image) {
+			t.Errorf("%q with a photo: clarify %v, want %v:\n%s", tt.text, r.Clarify, tt.clarify, r.Answer)
+		}
+	}
+}

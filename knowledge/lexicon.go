@@ -46,6 +46,10 @@ type Lexicon struct {
 	Codes CodeWords `yaml:"codes"`
 	// Options are the words of a pick among numbered options.
 	Options OptionWords `yaml:"options"`
+	// Chrome are the words every photo of a screen shows around its
+	// message (its buttons, the phone's status bar): a picture with only
+	// these, generic words and noise says nothing of the problem.
+	Chrome []string `yaml:"chrome"`
 	// Identifiers are labels of receipt numbers (商户号, 参考号 …).
 	Identifiers []string `yaml:"identifiers"`
 	// Guidance are the words that start what a screen tells the merchant to
@@ -98,8 +102,10 @@ type CodeWords struct {
 	NotMeasure    []string `yaml:"not_measure"`
 	Units         []string `yaml:"units"`
 	Amount        []string `yaml:"amount"`
-	Fillers       []string `yaml:"fillers"`
-	Connectors    []string `yaml:"connectors"`
+	// NotAmount end with an amount word but are a code's meaning (无效金额).
+	NotAmount  []string `yaml:"not_amount"`
+	Fillers    []string `yaml:"fillers"`
+	Connectors []string `yaml:"connectors"`
 	// BareLabels label a code on their own ("码是九四") unless the text
 	// ends with one of NotBareLabels (二维码, 验证码 …).
 	BareLabels    []string `yaml:"bare_labels"`
@@ -261,9 +267,9 @@ func (ls Lexicons) validate() error {
 				seen[v] = c.ID
 			}
 		}
-		for _, lists := range []namedList{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"guidance", l.Guidance}, {"neutral", l.Neutral},
+		for _, lists := range []namedList{{"generic", l.Generic}, {"identifiers", l.Identifiers}, {"guidance", l.Guidance}, {"chrome", l.Chrome}, {"neutral", l.Neutral},
 			{"codes.labels", l.Codes.Labels}, {"codes.near", l.Codes.Near}, {"codes.code_words", l.Codes.CodeWords},
-			{"codes.question_words", l.Codes.QuestionWords}, {"codes.measure", l.Codes.Measure}, {"codes.not_measure", l.Codes.NotMeasure},
+			{"codes.question_words", l.Codes.QuestionWords}, {"codes.measure", l.Codes.Measure}, {"codes.not_measure", l.Codes.NotMeasure}, {"codes.not_amount", l.Codes.NotAmount},
 			{"codes.units", l.Codes.Units}, {"codes.amount", l.Codes.Amount}, {"codes.fillers", l.Codes.Fillers},
 			{"options.prefixes", l.Options.Prefixes}, {"options.suffixes", l.Options.Suffixes}} {
 			if d := duplicate(lists.xs); d != "" {

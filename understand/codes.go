@@ -23,7 +23,7 @@ type Codes struct {
 type codeWords struct {
 	labels, nearWords, codeWords, questionWords []string
 	measure, notMeasures, amountWords, fillers  []string
-	connectors                                  []string
+	notAmounts, connectors                      []string
 	asciiLabels, englishUnits                   map[string]bool
 	bareLabels, notBareLabels                   []string
 	notCodes                                    map[string]bool
@@ -64,6 +64,7 @@ func newCodes(known []string, ls knowledge.Lexicons) *Codes {
 		w.measure = append(w.measure, cw.Measure...)
 		w.notMeasures = append(w.notMeasures, cw.NotMeasure...)
 		w.amountWords = append(w.amountWords, cw.Amount...)
+		w.notAmounts = append(w.notAmounts, cw.NotAmount...)
 		w.fillers = append(w.fillers, cw.Fillers...)
 		w.connectors = append(w.connectors, cw.Connectors...)
 		w.bareLabels = append(w.bareLabels, cw.BareLabels...)
@@ -449,9 +450,8 @@ func (w *codeWords) blocked(before, after string) bool {
 	if after != "" && strings.ContainsRune(".:/-,", rune(after[0])) && len(after) > 1 && isDigit(after[1]) {
 		return true
 	}
-	if n := len(before); n > 1 && strings.ContainsRune(".:/-,", rune(before[n-1])) && (isDigit(before[n-2]) ||
-		n > 2 && lookAlikes[before[n-2]] != 0 && isDigit(before[n-3])) { // "1o:51" is a time OCR'd
-		return true
+	if n := len(before); n > 1 && strings.ContainsRune(".:/-,", rune(before[n-1])) && digitsBefore(before[:n-1]) {
+		return true // "1o:51" is a time OCR'd, "56,ooo.00" an amount
 	}
 	if after != "" && (isLetter(after[0]) || after[0] == '*') { // 4g, 10am, masked digits
 		return true
@@ -473,11 +473,22 @@ func (w *codeWords) blocked(before, after string) bool {
 	}
 	lb := strings.TrimRight(b, " :=#") // "操作员号:01", "金额=51"
 	for _, x := range w.amountWords {
-		if strings.HasSuffix(lb, x) && wordEnd(lb, len(lb)-len(x), x) {
+		if strings.HasSuffix(lb, x) && wordEnd(lb, len(lb)-len(x), x) &&
+			!slices.ContainsFunc(w.notAmounts, func(m string) bool { return strings.HasSuffix(lb, m) }) {
 			return true
 		}
 	}
 	return false
+}
+
+// digitsBefore reports whether s ends in a number, OCR's look-alike letters
+// and thousands commas included ("1o", "56,ooo").
+func digitsBefore(s string) bool {
+	i := len(s) - 1
+	for i >= 0 && (lookAlikes[s[i]] != 0 || s[i] == ',') {
+		i--
+	}
+	return i >= 0 && isDigit(s[i])
 }
 
 // isMeasured reports whether the text after a number starts with a measure word.

@@ -30,6 +30,7 @@ type Reader struct {
 	options  options
 	neutral  *regexp.Regexp
 	letterCo []string // known letter codes, for InDomain
+	chrome   map[string]bool
 }
 
 // NewReader returns the reader of base's lexicons and codes.
@@ -43,6 +44,12 @@ func NewReader(base *knowledge.Base) (*Reader, error) {
 		norm:    newNormalizer(ls),
 		codes:   newCodes(base.Codes(), ls),
 		options: newOptions(ls),
+	}
+	r.chrome = map[string]bool{}
+	for _, l := range ls {
+		for _, w := range l.Chrome {
+			r.chrome[strings.ToLower(w)] = true
+		}
 	}
 	var neutral []string
 	for _, lang := range ls.Languages() {
@@ -110,6 +117,10 @@ type Reading struct {
 	Switch                 bool
 	Fraud, Scam, Insider   bool
 	FrozenAccount, Debited bool
+	// ImageUnread is true when a picture came with the message and its OCR
+	// text said nothing (Image is then ""): the merchant asks about the
+	// terminal all the same.
+	ImageUnread bool
 	// Prevention is true when the message asks how to keep fraud away
 	// ("客人问会不会被盗刷"), not that it happened.
 	Prevention bool
@@ -126,7 +137,13 @@ func (rd Reading) All() string { return strings.TrimSpace(rd.Text + "\n" + rd.Im
 // Read reads a message: text as typed and image as read by OCR, both
 // already normalised by Normalize (and redacted).
 func (r *Reader) Read(text, image string) Reading {
-	rd := Reading{Text: text, Image: image}
+	unread := image != "" && !r.says(image)
+	if unread {
+		// OCR of a photo that shows nothing readable (glare, a blur, the
+		// buttons and the status bar only): the message is what was typed.
+		image = ""
+	}
+	rd := Reading{Text: text, Image: image, ImageUnread: unread}
 	all := rd.All()
 	rd.Scan = r.m.Scan(all)
 	rd.TextScan = rd.Scan
@@ -245,6 +262,27 @@ func (r *Reader) onlyAck(ts knowledge.Scan) bool {
 
 // inDomain reports whether the message is about POS terminals or card
 // payments at all: a domain word or a known letter code ("a0?").
+// says reports whether OCR text of a picture says anything: a code, a
+// word of the lexicons beyond the generic ones and the screen's chrome
+// (buttons, status bar), a code-like token (e102), or a run of four Chinese
+// characters, which search may find a passage for.
+func (r *Reader) says(image string) bool {
+	if _, ok := r.codes.Extract(image); ok {
+		return true
+	}
+	for _, h := range r.m.Scan(image).Hits() {
+		if h.Kind != knowledge.EntryGeneric && h.Kind != knowledge.EntryExcept && !r.chrome[image[h.Start:h.End]] {
+			return true
+		}
+	}
+	return codeLike.MatchString(image) || hanRun.MatchString(image)
+}
+
+var (
+	codeLike = regexp.MustCompile(`\b[a-z]{1,3}[0-9]{2,4}\b`)
+	hanRun   = regexp.MustCompile(`\p{Han}{4}`)
+)
+
 func (r *Reader) inDomain(all string, sc knowledge.Scan) bool {
 	if sc.Has("cues.domain") {
 		return true

@@ -107,3 +107,25 @@ func TestPinyinIsNotEnglish(t *testing.T) {
 		t.Errorf("an English message read as %q", got)
 	}
 }
+
+// A picture whose OCR text says nothing (noise, the buttons, the status bar)
+// is left out of the reading; one that says something stays.
+func TestImageUnread(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		image  string
+		unread bool
+	}{
+		{"ﾉ丨 ∴ .. ▇▇\n-- 。\n 確 认", true},
+		{"15:42 4G 33%\n||||| ~~ 囗\n取消 确认", true},
+		{"交易失败\n余额不足\n确认", false},
+		{"错误 E102", false},
+		{"尊敬的商户您好请于本月底前完成年审", false},
+		{"应答码 51", false},
+	} {
+		rd := testReader().Read("咋回事", Normalize(tt.image))
+		if rd.ImageUnread != tt.unread || (rd.Image == "") != tt.unread {
+			t.Errorf("Read(_, %q): ImageUnread %v, Image %q; want unread %v", tt.image, rd.ImageUnread, rd.Image, tt.unread)
+		}
+	}
+}
