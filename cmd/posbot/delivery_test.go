@@ -96,6 +96,21 @@ func (f *tgFake) push(ids []int64, updates []string) {
 	f.notify()
 }
 
+// pushBacklog queues n updates for getUpdates, consecutive ids, each a 51
+// from a chat of its own, and returns the chats.
+func (f *tgFake) pushBacklog(n int) []int64 {
+	first := 1e9 + rand.Int64N(1e12)
+	chats := make([]int64, n)
+	ids := make([]int64, n)
+	updates := make([]string, n)
+	for i := range chats {
+		chats[i], ids[i] = 1e9+rand.Int64N(1e12), first+int64(i)
+		updates[i] = text(ids[i], chats[i], "刷卡显示交易失败51")
+	}
+	f.push(ids, updates)
+	return chats
+}
+
 // unconfirmed is how many pushed updates getUpdates has not been told to forget.
 func (f *tgFake) unconfirmed() int {
 	f.mu.Lock()
@@ -472,15 +487,7 @@ func TestShutdownHandsOverBacklog(t *testing.T) {
 // answered.
 func TestShutdownPollingLosesNothing(t *testing.T) {
 	api := newTGFake(t)
-	first := 1e9 + rand.Int64N(1e12)
-	chats := make([]int64, backlogSize)
-	ids := make([]int64, backlogSize)
-	updates := make([]string, backlogSize)
-	for i := range chats {
-		chats[i], ids[i] = 1e9+rand.Int64N(1e12), first+int64(i)
-		updates[i] = text(ids[i], chats[i], "刷卡显示交易失败51")
-	}
-	api.push(ids, updates)
+	chats := api.pushBacklog(backlogSize)
 	api.hold()
 	defer api.release()
 	s := serveWith(t, tgEnv(api, false, "POSBOT_DRAIN_TIMEOUT", "2s"))
@@ -518,15 +525,7 @@ func TestPollingWindowFinishedDuringCall(t *testing.T) {
 	api := newTGFake(t)
 	api.lagRepeats = true
 	const n = 250
-	first := 1e9 + rand.Int64N(1e12)
-	chats := make([]int64, n)
-	ids := make([]int64, n)
-	updates := make([]string, n)
-	for i := range chats {
-		chats[i], ids[i] = 1e9+rand.Int64N(1e12), first+int64(i)
-		updates[i] = text(ids[i], chats[i], "刷卡显示交易失败51")
-	}
-	api.push(ids, updates)
+	chats := api.pushBacklog(n)
 	s := serveWith(t, tgEnv(api, false))
 	if !api.waitUntil(30*time.Second, func(got map[int64][]string) bool { return answeredChats(got, chats) >= n }) {
 		t.Fatalf("answered %d of %d updates; log:\n%s", answeredChats(api.byChat(), chats), n, s.stderr)
