@@ -270,8 +270,9 @@ func (r *Reader) says(image string) bool {
 	if _, ok := r.codes.Extract(image); ok {
 		return true
 	}
-	for _, h := range r.m.Scan(image).Hits() {
-		if h.Kind != knowledge.EntryGeneric && h.Kind != knowledge.EntryExcept && !r.chrome[image[h.Start:h.End]] {
+	sc := r.m.Scan(image)
+	for _, h := range sc.Hits() {
+		if h.Kind != knowledge.EntryGeneric && h.Kind != knowledge.EntryExcept && !r.chrome[sc.Text()[h.Start:h.End]] {
 			return true
 		}
 	}
