@@ -388,6 +388,7 @@ func TestEscalationCues(t *testing.T) {
 	e, _ := newEngine(t)
 	tests := []struct{ text, reason string }{
 		{"商户号直接给我冻了 一万多全卡在里面", "frozen"},
+		{"钱被冻了 生意咋做 结算资金 12396.00 已冻结", "frozen"},
 		{"my merchant account got frozen and the settlement is on hold", "frozen"},
 		{"第一次显示失败 又刷了一次成功了 顾客说扣了两笔钱", "debited"},
 		{"有个说是建行的人打电话给我说pos机要升级 让我把验证码念给他", "fraud"},
