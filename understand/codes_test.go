@@ -91,6 +91,7 @@ func TestExtract(t *testing.T) {
 		{"an amount OCR'd with o for 0", "金额:56,OOO.00 超出终端单笔限额 交易失败", ""},
 		{"invalid amount is 13's meaning", "消费 金额:0.00 无效金额 13 请重新输入", "13"},
 		{"an amount asked about", "这36是什么钱 谁扣的", ""},
+		{"a code's meaning before it", "提示 重复交易 94", "94"},
 		{"letter a spoken", "诶零 然后说让签到", "A0"},
 		{"a word's a before a numeral", "visa一直刷不了", ""},
 		{"spoken numeral after a word ending in a", "mega一号店刷卡失败", ""},

@@ -45,6 +45,16 @@ func NewReader(base *knowledge.Base) (*Reader, error) {
 		codes:   newCodes(base.Codes(), ls),
 		options: newOptions(ls),
 	}
+	// A code's meaning said next to a number makes it a code ("重复交易 94"),
+	// as the lexicons' code words do.
+	for _, code := range base.Codes() {
+		p, _ := base.ByCode(code)
+		for _, part := range meaningParts.Split(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(p.Title, code))), -1) {
+			if utf8.RuneCountInString(part) >= 3 {
+				r.codes.words.codeWords = append(r.codes.words.codeWords, part)
+			}
+		}
+	}
 	r.chrome = map[string]bool{}
 	for _, l := range ls {
 		for _, w := range l.Chrome {
@@ -280,8 +290,11 @@ func (r *Reader) says(image string) bool {
 }
 
 var (
-	codeLike = regexp.MustCompile(`\b[a-z]{1,3}[0-9]{2,4}\b`)
-	hanRun   = regexp.MustCompile(`\p{Han}{4}`)
+	// meaningParts splits a code's title into its meanings: "02 请联系发卡行
+	// （特殊条件）" → 请联系发卡行, 特殊条件.
+	meaningParts = regexp.MustCompile(`[/（）()，,、；;]+`)
+	codeLike     = regexp.MustCompile(`\b[a-z]{1,3}[0-9]{2,4}\b`)
+	hanRun       = regexp.MustCompile(`\p{Han}{4}`)
 )
 
 func (r *Reader) inDomain(all string, sc knowledge.Scan) bool {
