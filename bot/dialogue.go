@@ -155,6 +155,12 @@ func (e *Engine) respondOne(ctx context.Context, st *State, in input) (r Reply, 
 	}
 	pending := st.Pending
 	st.Pending = nil
+	if !rd.HasCode && len(st.History) > 0 {
+		// "他又仔细看了一下，是96": in a conversation, the code looked up.
+		if code, ok := e.reader.Codes().Trailing(rd.Text); ok {
+			rd.Code, rd.HasCode = code, true
+		}
+	}
 	if rd.HasCode {
 		if rd.Code != st.Facts.Code {
 			st.Unsolved = 0 // a new diagnosis

@@ -673,3 +673,18 @@ func TestUnreadablePhoto(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeLookedUp: in a conversation, a line ending on "是96" names the
+// code the merchant went to look up; the same line opening a conversation
+// does not.
+func TestCodeLookedUp(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	ask(t, e, "looked-up", "我爸说机器显示九十几，让稍后重试")
+	if r := ask(t, e, "looked-up", "他又仔细看了一下，是96"); r.Code != "96" {
+		t.Errorf("code %q after looking it up, want 96:\n%s", r.Code, r.Answer)
+	}
+	if r := ask(t, e, "looked-up-first", "他又仔细看了一下，是96"); r.Code != "" {
+		t.Errorf("code %q on a first line, want none", r.Code)
+	}
+}

@@ -173,12 +173,23 @@ func (sc Scan) Has(key string) bool {
 // Find returns where rule key first recognises the text: the earliest
 // phrase hit, or pattern match, as [start, end).
 func (sc Scan) Find(key string) ([2]int, bool) {
+	return sc.find(key, false)
+}
+
+// FindLast returns where rule key last recognises the text: the latest
+// phrase hit, or pattern match, as [start, end).
+func (sc Scan) FindLast(key string) ([2]int, bool) {
+	return sc.find(key, true)
+}
+
+func (sc Scan) find(key string, last bool) ([2]int, bool) {
 	best, found := [2]int{}, false
+	better := func(start int) bool { return !found || (!last && start < best[0]) || (last && start > best[0]) }
 	for _, h := range sc.hits {
 		if h.Kind != EntryRule || h.Key != key || sc.excepted(key, h) {
 			continue
 		}
-		if !found || h.Start < best[0] {
+		if better(h.Start) {
 			best, found = [2]int{h.Start, h.End}, true
 		}
 	}
@@ -186,7 +197,15 @@ func (sc Scan) Find(key string) ([2]int, bool) {
 		if p.need != nil && !holdsAny(sc.text, p.need) {
 			continue
 		}
-		if loc := p.re.FindStringIndex(sc.text); loc != nil && (!found || loc[0] < best[0]) {
+		var loc []int
+		if last {
+			if all := p.re.FindAllStringIndex(sc.text, -1); len(all) > 0 {
+				loc = all[len(all)-1]
+			}
+		} else {
+			loc = p.re.FindStringIndex(sc.text)
+		}
+		if loc != nil && better(loc[0]) {
 			best, found = [2]int{loc[0], loc[1]}, true
 		}
 	}

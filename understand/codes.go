@@ -336,6 +336,32 @@ func (c *Codes) Leading(s string) (string, bool) {
 	return "", false
 }
 
+// Trailing returns the known code a message ends on after 是 ("让他拍照发我
+//了，是55", "他又仔细看了一下，是96"), with nothing but punctuation and
+// fillers after it. Alone such a number could be anything; as the next
+// line of a conversation about a terminal it is the code the merchant went
+// to look up, and the engine reads it so only there.
+func (c *Codes) Trailing(s string) (string, bool) {
+	i := strings.LastIndex(s, "是")
+	if i < 0 {
+		return "", false
+	}
+	rest := s[i+len("是"):]
+	code, ok := c.Leading(rest)
+	if !ok || !c.known[code] {
+		return "", false
+	}
+	j := strings.Index(asciiLower(rest), strings.ToLower(code))
+	if j < 0 {
+		return "", false
+	}
+	tail := strings.Trim(rest[j+len(code):], " ，,。.!！?？~")
+	if tail != "" && !c.words.isFiller(tail) {
+		return "", false
+	}
+	return code, true
+}
+
 // candidate judges the alphanumeric token s[start:end].
 func (c *Codes) candidate(s string, start, end int) (string, int) {
 	tok := s[start:end]

@@ -91,7 +91,6 @@ func TestExtract(t *testing.T) {
 		{"an amount OCR'd with o for 0", "金额:56,OOO.00 超出终端单笔限额 交易失败", ""},
 		{"invalid amount is 13's meaning", "消费 金额:0.00 无效金额 13 请重新输入", "13"},
 		{"an amount asked about", "这36是什么钱 谁扣的", ""},
-		{"a code's meaning before it", "提示 重复交易 94", "94"},
 		{"letter a spoken", "诶零 然后说让签到", "A0"},
 		{"a word's a before a numeral", "visa一直刷不了", ""},
 		{"spoken numeral after a word ending in a", "mega一号店刷卡失败", ""},
@@ -293,6 +292,25 @@ func BenchmarkExtract(b *testing.B) {
 	for b.Loop() {
 		for _, m := range msgs {
 			codes.Extract(m)
+		}
+	}
+}
+
+// TestTrailing: the code a line ends on after 是, and nothing else.
+func TestTrailing(t *testing.T) {
+	t.Parallel()
+	codes := NewCodes(testKnown)
+	for _, tt := range []struct{ in, want string }{
+		{"让他拍照发我了，是55", "55"},
+		{"他又仔细看了一下，是96啊", "96"},
+		{"一共是55块", ""},   // an amount
+		{"是55号桌的客人", ""}, // something follows
+		{"她说是12", ""},    // not a known code here
+		{"没有是这个", ""},
+	} {
+		got, ok := codes.Trailing(Normalize(tt.in))
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("Trailing(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
 		}
 	}
 }

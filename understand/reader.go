@@ -164,15 +164,13 @@ func (r *Reader) Read(text, image string) Reading {
 	rd.Code, rd.HasCode = r.codes.Extract(all)
 
 	ts := rd.TextScan
-	if loc, ok := ts.Find("intents.correction"); ok {
-		// "不是34是54", "不对 是61": the code after the correction is meant.
-		// A code read in what follows wins ("弄错了 51是流水号 代码是05");
-		// else the number right after it ("不对 是61").
-		rest := ts.Text()[loc[1]:]
-		if code, ok := r.codes.Extract(rest); ok {
+	// "不是34是54", "不对 是61": the code after a correction is meant; the
+	// last correction's first ("不对不对，她又说看错了，是61"), else the
+	// first's ("哦不是a7 是a0 眼花了").
+	for _, find := range []func(string) ([2]int, bool){ts.FindLast, ts.Find} {
+		if code, ok := r.corrected(ts, find); ok {
 			rd.Code, rd.HasCode = code, true
-		} else if code, ok := r.codes.Leading(rest); ok {
-			rd.Code, rd.HasCode = code, true
+			break
 		}
 	}
 	rd.Human = ts.Has("intents.human")
@@ -272,6 +270,21 @@ func (r *Reader) onlyAck(ts knowledge.Scan) bool {
 
 // inDomain reports whether the message is about POS terminals or card
 // payments at all: a domain word or a known letter code ("a0?").
+// corrected returns the code named after the correction find locates: a
+// code read in what follows ("弄错了 51是流水号 代码是05"), else the number
+// right after it ("不对 是61").
+func (r *Reader) corrected(ts knowledge.Scan, find func(string) ([2]int, bool)) (string, bool) {
+	loc, ok := find("intents.correction")
+	if !ok {
+		return "", false
+	}
+	rest := ts.Text()[loc[1]:]
+	if code, ok := r.codes.Extract(rest); ok {
+		return code, true
+	}
+	return r.codes.Leading(rest)
+}
+
 // says reports whether OCR text of a picture says anything: a code, a
 // word of the lexicons beyond the generic ones and the screen's chrome
 // (buttons, status bar), a code-like token (e102), or a run of four Chinese

@@ -116,7 +116,15 @@ const hookSecret = "hook-secret"
 
 func startReplica(t *testing.T, cfg config, tc telegramConfig, base *knowledge.Base, more ...channelConfig) *replicaStack {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	// Its warnings are shown when the test fails: they say why a replica did
+	// not answer.
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t.Cleanup(func() {
+		if t.Failed() && logs.String() != "" {
+			t.Logf("replica's warnings:\n%s", logs)
+		}
+	})
 	m := metrics.New()
 	cfg = withPrefix(t, cfg)
 	st, err := openStores(context.Background(), cfg, log, m)
