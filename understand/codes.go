@@ -336,8 +336,8 @@ func (c *Codes) Leading(s string) (string, bool) {
 	return "", false
 }
 
-// Trailing returns the known code a message ends on after 是 ("让他拍照发我
-//了，是55", "他又仔细看了一下，是96"), with nothing but punctuation and
+// Trailing returns the known code a message ends on after 是 ("是55" in
+// "让他拍照发我了，是55"), with nothing but punctuation and
 // fillers after it. Alone such a number could be anything; as the next
 // line of a conversation about a terminal it is the code the merchant went
 // to look up, and the engine reads it so only there.
