@@ -688,3 +688,21 @@ func TestCodeLookedUp(t *testing.T) {
 		t.Errorf("code %q on a first line, want none", r.Code)
 	}
 }
+
+// TestEnglishScreen: a terminal with an English screen: its words for a
+// code lead to that code's passage, and its words for a symptom to the
+// symptom's.
+func TestEnglishScreen(t *testing.T) {
+	t.Parallel()
+	e, _ := newEngine(t)
+	for i, tt := range []struct{ text, top, target string }{
+		{"PICK UP CARD 怎么回事", "code-04", "bank"},
+		{"屏幕上英文写着 DO NOT HONOUR 是啥意思", "code-05", "bank"},
+		{"下午3点51分开始一直 COMMS ERROR", "msg-comm-fail", "provider"},
+	} {
+		r := ask(t, e, sprintf("english-screen-%d", i), tt.text)
+		if len(r.Sources) == 0 || r.Sources[0].ID != tt.top || r.Target != tt.target {
+			t.Errorf("%q: sources %v target %q, want %s first and %s", tt.text, ids(r.Sources), r.Target, tt.top, tt.target)
+		}
+	}
+}

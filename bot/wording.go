@@ -60,9 +60,15 @@ func newWordings(base *knowledge.Base, generic func(string) string) *wordings {
 		// A code's meaning is what screens say; a message's title names a
 		// topic ("预授权"), which merchants mention without quoting.
 		if p.Kind == knowledge.KindCode {
-			title := strings.TrimSpace(strings.TrimPrefix(p.Title, p.Code))
-			for _, part := range titleParts.Split(title, -1) {
-				add(part, p.ID)
+			titles := []string{p.Title}
+			if p.EN != nil {
+				titles = append(titles, p.EN.Title) // terminals with an English screen: "INVALID MERCHANT"
+			}
+			for _, title := range titles {
+				for _, part := range titleParts.Split(strings.TrimSpace(strings.TrimPrefix(title, p.Code)), -1) {
+					add(part, p.ID)
+					add(strings.ReplaceAll(part, "-", " "), p.ID) // "Pick-up card" is typed PICK UP CARD
+				}
 			}
 		}
 	}

@@ -24,6 +24,7 @@ type codeWords struct {
 	labels, nearWords, codeWords, questionWords []string
 	measure, notMeasures, amountWords, fillers  []string
 	notAmounts, connectors                      []string
+	english                                     []string // the code words in English, see indexEnglish
 	asciiLabels, englishUnits                   map[string]bool
 	bareLabels, notBareLabels                   []string
 	notCodes                                    map[string]bool
@@ -78,6 +79,7 @@ func newCodes(known []string, ls knowledge.Lexicons) *Codes {
 		w.numeralsNotBefore += cw.Numerals.NotBefore
 		w.holidayNext += cw.Numerals.HolidayNext
 	}
+	w.indexEnglish()
 	return c
 }
 
@@ -558,10 +560,47 @@ func (w *codeWords) inCodeContext(before, after string) bool {
 		return true
 	}
 	next, prev := clauseAfter(a), clauseBefore(b)
+	if w.englishCodeWords(b, a) {
+		return true
+	}
 	return containsAny(prev, w.codeWords) || containsAny(next, w.codeWords) || containsAny(next, w.questionWords) ||
 		// "这个码是什么意思 94": the question about a code comes first.
 		strings.Contains(prev, "码") && containsAny(prev, w.questionWords)
 }
+
+// englishCodeWords reports whether an English code word sits in the clause
+// around a number: English words are long, so the clause reaches as far as
+// clauseBytes ("RESTRICTED CARD 62", "92 HOST UNREACHABLE").
+func (w *codeWords) englishCodeWords(before, after string) bool {
+	prev, next := before, after
+	if k := strings.LastIndexAny(prev, clauseBreaks); k >= 0 {
+		prev = prev[k+1:]
+	}
+	if k := strings.IndexAny(next, clauseBreaks); k >= 0 {
+		next = next[:k]
+	}
+	prev, next = prev[max(0, len(prev)-clauseBytes):], next[:min(len(next), clauseBytes)]
+	for _, cw := range w.english {
+		if strings.Contains(prev, cw) || strings.Contains(next, cw) {
+			return true
+		}
+	}
+	return false
+}
+
+// indexEnglish notes which code words are English (letters and spaces), for
+// englishCodeWords; run once the code words are all in.
+func (w *codeWords) indexEnglish() {
+	w.english = w.english[:0]
+	for _, cw := range w.codeWords {
+		if isASCIIWord(strings.ReplaceAll(cw, " ", "")) {
+			w.english = append(w.english, cw)
+		}
+	}
+}
+
+// clauseBytes bounds how far an English clause reaches from a number.
+const clauseBytes = 40
 
 // clauseRunes bounds how far from a number its clause reaches.
 const clauseRunes = 12

@@ -47,14 +47,23 @@ func NewReader(base *knowledge.Base) (*Reader, error) {
 	}
 	// A code's meaning said next to a number makes it a code ("重复交易 94"),
 	// as the lexicons' code words do.
+	// In English too, as terminals with an English screen show it
+	// ("INVALID MERCHANT 03").
 	for _, code := range base.Codes() {
 		p, _ := base.ByCode(code)
-		for _, part := range meaningParts.Split(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(p.Title, code))), -1) {
-			if utf8.RuneCountInString(part) >= 3 {
-				r.codes.words.codeWords = append(r.codes.words.codeWords, part)
+		titles := []string{p.Title}
+		if p.EN != nil {
+			titles = append(titles, p.EN.Title)
+		}
+		for _, title := range titles {
+			for _, part := range meaningParts.Split(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(title, code))), -1) {
+				if part = strings.TrimSpace(part); utf8.RuneCountInString(part) >= 3 {
+					r.codes.words.codeWords = append(r.codes.words.codeWords, part, strings.ReplaceAll(part, "-", " "))
+				}
 			}
 		}
 	}
+	r.codes.words.indexEnglish()
 	r.chrome = map[string]bool{}
 	for _, l := range ls {
 		for _, w := range l.Chrome {

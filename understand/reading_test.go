@@ -20,9 +20,11 @@ func TestCorrection(t *testing.T) {
 		{"不是51是余额不足那个吗", "51"},   // no code after the correction: the one read stays
 		{"显示五十一 不对不对是五十五", "55"}, // said aloud
 		{"看反了 是41", "41"},
-		{"不对 是五一那天刷的", ""},             // a holiday, not a code
-		{"不对不对，她又说看错了，是61，说是超限", "61"}, // the last correction
-		{"提示 重复交易 94", "94"},           // a code's meaning next to it, no correction
+		{"不对 是五一那天刷的", ""},                         // a holiday, not a code
+		{"不对不对，她又说看错了，是61，说是超限", "61"},             // the last correction
+		{"提示 重复交易 94", "94"},                       // a code's meaning next to it, no correction
+		{"所有卡都是 INVALID MERCHANT 03 昨天还好好的", "03"}, // its English meaning, as an English screen shows it
+		{"欧洲客人的卡 RESTRICTED CARD 62", "62"},
 	} {
 		rd := testReader().Read(Normalize(tt.in), "")
 		got := rd.Code
