@@ -25,6 +25,11 @@ func TestCorrection(t *testing.T) {
 		{"提示 重复交易 94", "94"},                       // a code's meaning next to it, no correction
 		{"所有卡都是 INVALID MERCHANT 03 昨天还好好的", "03"}, // its English meaning, as an English screen shows it
 		{"欧洲客人的卡 RESTRICTED CARD 62", "62"},
+		{"TRANSACTION NOT PERMITTED 57 别的卡都能刷", "57"},
+		{"INVALID AMOUNT 13？我金额输的 1,288.00", "13"},
+		{"92 HOST UNREACHABLE?? 只有工行这张卡不行", "92"},
+		{"INVALID CARD NO. 14 插了两次都这样", "14"},
+		{"1205房的客人刷卡显示 NO REPLY，金额 RMB 1,205.00", ""},
 	} {
 		rd := testReader().Read(Normalize(tt.in), "")
 		got := rd.Code
