@@ -33,7 +33,13 @@ func ids(ss []bot.Source) []string {
 
 func ask(t *testing.T, e *bot.Engine, conv, text string) bot.Reply {
 	t.Helper()
-	r, err := e.Handle(context.Background(), bot.Message{ConversationID: conv, Channel: "test", Text: text})
+	return askPhoto(t, e, conv, text, "")
+}
+
+// askPhoto sends text with a photo whose OCR read image.
+func askPhoto(t *testing.T, e *bot.Engine, conv, text, image string) bot.Reply {
+	t.Helper()
+	r, err := e.Handle(context.Background(), bot.Message{ConversationID: conv, Channel: "test", Text: text, ImageText: image})
 	if err != nil {
 		t.Fatalf("Handle(%q): %v", text, err)
 	}
@@ -64,6 +70,8 @@ func TestAnswers(t *testing.T) {
 		// A symptom with a card side and a terminal side: the scope decides.
 		{name: "over the limit on every card", text: "POS提示单笔金额超限，顾客换了两张卡都一样", target: "provider", topSourceIsOne: "msg-terminal-limit"},
 		{name: "over the limit on one card", text: "提示交易超限 只有这一张卡不行", target: "bank", topSourceIsOne: "msg-over-limit"},
+		// Without the scope the terminal side leads here; with it, the card side.
+		{name: "terminal limit words, one card", text: "提示终端限额超限 只有这一张卡不行", target: "bank", topSourceIsOne: "msg-over-limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -641,10 +649,7 @@ func TestQuestionUnderPicture(t *testing.T) {
 	t.Parallel()
 	e, _ := newEngine(t)
 	slip := "银联POS签购单 POS SALES SLIP\n商户存根 MERCHANT COPY\n商户名称:兴隆副食\n交易类型:消费/SALE\n参考号 REF NO.:412396051177\n金额 AMOUNT: RMB 640.00"
-	r, err := e.Handle(context.Background(), bot.Message{ConversationID: "slip", Channel: "test", Text: "只退一半钱怎么操作", ImageText: slip})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := askPhoto(t, e, "slip", "只退一半钱怎么操作", slip)
 	if len(r.Sources) == 0 || r.Sources[0].ID != "msg-void-refund" {
 		t.Errorf("sources %v, want msg-void-refund first:\n%s", ids(r.Sources), r.Answer)
 	}
@@ -664,10 +669,7 @@ func TestUnreadablePhoto(t *testing.T) {
 		{"", "15:42 4G 33%\n||||| ~~ 囗\n取消 确认", true},
 		{"帮我算算这桌多少钱", "点菜单 3号桌\n红烧肉 38\n酸菜鱼 58", false},
 	} {
-		r, err := e.Handle(context.Background(), bot.Message{ConversationID: sprintf("photo-%d", i), Channel: "test", Text: tt.text, ImageText: tt.image})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := askPhoto(t, e, sprintf("photo-%d", i), tt.text, tt.image)
 		if r.Clarify != tt.clarify || strings.Contains(r.Answer, tt.image) {
 			t.Errorf("%q with a photo: clarify %v, want %v:\n%s", tt.text, r.Clarify, tt.clarify, r.Answer)
 		}

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -22,25 +21,12 @@ type wordings struct {
 	byFirst map[rune][]int32    // first character → phrases starting with it, in order
 }
 
-// titleParts splits a title into its wordings: "21 卡未初始化/睡眠卡" →
-// 卡未初始化, 睡眠卡.
-var titleParts = regexp.MustCompile(`[/（）()，,、；;]+`)
-
 // maxOwners is how many passages may share a wording before it stops
 // telling them apart.
 const maxOwners = 2
 
 func newWordings(base *knowledge.Base, generic func(string) string) *wordings {
 	w := &wordings{owners: map[string][]string{}}
-	var starts []string
-	for _, l := range base.Lexicons() {
-		for _, g := range l.Guidance {
-			starts = append(starts, strings.ToLower(g))
-		}
-	}
-	guidance := func(ph string) bool {
-		return slices.ContainsFunc(starts, func(g string) bool { return strings.HasPrefix(ph, g) })
-	}
 	add := func(phrase, id string) {
 		phrase = strings.ToLower(strings.TrimSpace(phrase))
 		if utf8.RuneCountInString(phrase) < 3 || informativeRunes(generic(phrase)) < 2 {
@@ -57,36 +43,35 @@ func newWordings(base *knowledge.Base, generic func(string) string) *wordings {
 		for _, d := range p.Display {
 			add(d, p.ID)
 		}
-		// A code's meaning is what screens say; a message's title names a
-		// topic ("预授权"), which merchants mention without quoting.
-		if p.Kind == knowledge.KindCode {
-			titles := []string{p.Title}
-			if p.EN != nil {
-				titles = append(titles, p.EN.Title) // terminals with an English screen: "INVALID MERCHANT"
-			}
-			for _, title := range titles {
-				for _, part := range titleParts.Split(strings.TrimSpace(strings.TrimPrefix(title, p.Code)), -1) {
-					add(part, p.ID)
-					add(strings.ReplaceAll(part, "-", " "), p.ID) // "Pick-up card" is typed PICK UP CARD
-				}
-			}
+		// A code's meaning is what screens say, in English too ("INVALID
+		// MERCHANT"); a message's title names a topic ("预授权"), which
+		// merchants mention without quoting.
+		for _, m := range p.Meanings() {
+			add(m, p.ID)
 		}
 	}
 	// Guidance (the lexicons' guidance words start it) is also said by every
 	// screen that holds it within a longer line: 02's title says 请联系发卡行,
 	// and so do the screens of 01, 02 and 44 (交易失败，请联系发卡行), so it
 	// tells none of them apart.
+	var guides []string
+	for _, l := range base.Lexicons() {
+		for _, g := range l.Guidance {
+			for ph := range w.owners {
+				if strings.HasPrefix(ph, strings.ToLower(g)) {
+					guides = append(guides, ph)
+				}
+			}
+		}
+	}
 	for _, p := range base.All() {
 		if p.Family == "approved" {
 			continue
 		}
 		for _, d := range p.Display {
 			d = strings.ToLower(d)
-			for ph, ids := range w.owners {
-				if !guidance(ph) {
-					continue
-				}
-				if len(ph) < len(d) && !slices.Contains(ids, p.ID) && strings.Contains(d, ph) {
+			for _, ph := range guides {
+				if ids := w.owners[ph]; len(ph) < len(d) && !slices.Contains(ids, p.ID) && strings.Contains(d, ph) {
 					w.owners[ph] = append(ids, p.ID)
 				}
 			}

@@ -570,16 +570,9 @@ func (w *codeWords) inCodeContext(before, after string) bool {
 
 // englishCodeWords reports whether an English code word sits in the clause
 // around a number: English words are long, so the clause reaches as far as
-// clauseBytes ("RESTRICTED CARD 62", "92 HOST UNREACHABLE").
+// englishClauseRunes ("RESTRICTED CARD 62", "92 HOST UNREACHABLE").
 func (w *codeWords) englishCodeWords(before, after string) bool {
-	prev, next := before, after
-	if k := strings.LastIndexAny(prev, clauseBreaks); k >= 0 {
-		prev = prev[k+1:]
-	}
-	if k := strings.IndexAny(next, clauseBreaks); k >= 0 {
-		next = next[:k]
-	}
-	prev, next = prev[max(0, len(prev)-clauseBytes):], next[:min(len(next), clauseBytes)]
+	prev, next := clauseBeforeN(before, englishClauseRunes), clauseAfterN(after, englishClauseRunes)
 	for _, cw := range w.english {
 		if strings.Contains(prev, cw) || strings.Contains(next, cw) {
 			return true
@@ -599,8 +592,9 @@ func (w *codeWords) indexEnglish() {
 	}
 }
 
-// clauseBytes bounds how far an English clause reaches from a number.
-const clauseBytes = 40
+// englishClauseRunes bounds how far an English clause reaches from a
+// number: English words are long.
+const englishClauseRunes = 40
 
 // clauseRunes bounds how far from a number its clause reaches.
 const clauseRunes = 12
@@ -608,13 +602,16 @@ const clauseRunes = 12
 const clauseBreaks = ",.!?;()[]"
 
 // clauseAfter is the start of s up to the first clause break.
-func clauseAfter(s string) string {
+func clauseAfter(s string) string { return clauseAfterN(s, clauseRunes) }
+
+// clauseAfterN is clauseAfter reaching at most n runes.
+func clauseAfterN(s string, limit int) string {
 	if k := strings.IndexAny(s, clauseBreaks); k >= 0 {
 		s = s[:k]
 	}
 	n := 0
 	for i := range s {
-		if n == clauseRunes {
+		if n == limit {
 			return s[:i]
 		}
 		n++
@@ -623,11 +620,14 @@ func clauseAfter(s string) string {
 }
 
 // clauseBefore is the end of s back to the last clause break.
-func clauseBefore(s string) string {
+func clauseBefore(s string) string { return clauseBeforeN(s, clauseRunes) }
+
+// clauseBeforeN is clauseBefore reaching at most n runes.
+func clauseBeforeN(s string, limit int) string {
 	if k := strings.LastIndexAny(s, clauseBreaks); k >= 0 {
 		s = s[k+1:]
 	}
-	for n := utf8.RuneCountInString(s); n > clauseRunes; n-- {
+	for n := utf8.RuneCountInString(s); n > limit; n-- {
 		_, size := utf8.DecodeRuneInString(s)
 		s = s[size:]
 	}

@@ -51,15 +51,9 @@ func NewReader(base *knowledge.Base) (*Reader, error) {
 	// ("INVALID MERCHANT 03").
 	for _, code := range base.Codes() {
 		p, _ := base.ByCode(code)
-		titles := []string{p.Title}
-		if p.EN != nil {
-			titles = append(titles, p.EN.Title)
-		}
-		for _, title := range titles {
-			for _, part := range meaningParts.Split(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(title, code))), -1) {
-				if part = strings.TrimSpace(part); utf8.RuneCountInString(part) >= 3 {
-					r.codes.words.codeWords = append(r.codes.words.codeWords, part, strings.ReplaceAll(part, "-", " "))
-				}
+		for _, m := range p.Meanings() {
+			if utf8.RuneCountInString(m) >= 3 {
+				r.codes.words.codeWords = append(r.codes.words.codeWords, m)
 			}
 		}
 	}
@@ -312,11 +306,8 @@ func (r *Reader) says(image string) bool {
 }
 
 var (
-	// meaningParts splits a code's title into its meanings: "02 请联系发卡行
-	// （特殊条件）" → 请联系发卡行, 特殊条件.
-	meaningParts = regexp.MustCompile(`[/（）()，,、；;]+`)
-	codeLike     = regexp.MustCompile(`\b[a-z]{1,3}[0-9]{2,4}\b`)
-	hanRun       = regexp.MustCompile(`\p{Han}{4}`)
+	codeLike = regexp.MustCompile(`\b[a-z]{1,3}[0-9]{2,4}\b`)
+	hanRun   = regexp.MustCompile(`\p{Han}{4}`)
 )
 
 func (r *Reader) inDomain(all string, sc knowledge.Scan) bool {
